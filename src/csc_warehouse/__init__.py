@@ -1,0 +1,1 @@
+"""csc-warehouse: a data warehouse for children's social care."""

@@ -1,0 +1,125 @@
+"""A drop: one night's folder of CSV files, plus an optional manifest.json.
+
+Layout (extract contract, "Delivery"): ``landing/<YYYY-MM-DD>/<table>.csv`` and optionally
+``manifest.json``::
+
+    {"drop_date": "2026-11-27", "contract_version": 1, "format": "ssd",
+     "files": {"ssd_person.csv": {"rows": 200, "sha256": "..."}, ...}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST_NAME = "manifest.json"
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DropError(Exception):
+    """The drop as a whole is rejected. The message names the file and the cause."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def count_csv_rows(path: Path) -> int:
+    """Data rows of a CSV file (RFC 4180: quoted fields may hold newlines)."""
+    import csv
+
+    with path.open(newline="", encoding="latin-1") as f:  # byte-transparent for counting
+        return max(sum(1 for _ in csv.reader(f)) - 1, 0)
+
+
+@dataclass(frozen=True)
+class Drop:
+    path: Path
+    drop_date: dt.date
+    manifest: dict | None
+
+    @property
+    def csv_files(self) -> list[Path]:
+        return sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+
+
+def drop_date_of(path: Path, manifest: dict | None) -> dt.date:
+    if manifest and manifest.get("drop_date"):
+        return dt.date.fromisoformat(manifest["drop_date"])
+    if _DATE_DIR.match(path.name):
+        return dt.date.fromisoformat(path.name)
+    raise DropError(
+        f"{path}: cannot tell the drop's date: name the folder YYYY-MM-DD or give "
+        f"drop_date in {MANIFEST_NAME}"
+    )
+
+
+def open_drop(path: Path) -> Drop:
+    path = Path(path)
+    if not path.is_dir():
+        raise DropError(f"{path}: the drop folder does not exist")
+    manifest = None
+    mpath = path / MANIFEST_NAME
+    if mpath.exists():
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise DropError(f"{mpath}: not valid JSON ({e})") from e
+    return Drop(path=path, drop_date=drop_date_of(path, manifest), manifest=manifest)
+
+
+def verify_manifest(drop: Drop) -> None:
+    """Honour the manifest: every listed file present, with its row count and checksum."""
+    if not drop.manifest:
+        return
+    for name, expected in (drop.manifest.get("files") or {}).items():
+        f = drop.path / name
+        if not f.exists():
+            raise DropError(f"{f}: listed in {MANIFEST_NAME} but missing from the drop")
+        if "sha256" in expected and sha256_file(f) != expected["sha256"]:
+            raise DropError(f"{f}: sha256 does not match {MANIFEST_NAME}")
+        if "rows" in expected:
+            rows = count_csv_rows(f)
+            if rows != int(expected["rows"]):
+                raise DropError(
+                    f"{f}: {rows} data rows, but {MANIFEST_NAME} says {expected['rows']}"
+                )
+
+
+def write_manifest(path: Path, drop_date: dt.date, fmt: str = "ssd") -> dict:
+    """Write manifest.json for every CSV in ``path`` (used by the generator and tests)."""
+    files = {}
+    for f in sorted(path.glob("*.csv")):
+        files[f.name] = {"rows": count_csv_rows(f), "sha256": sha256_file(f)}
+    manifest = {
+        "drop_date": drop_date.isoformat(),
+        "contract_version": 1,
+        "format": fmt,
+        "files": files,
+    }
+    (path / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def find_drop_for(landing: Path, logical_date: dt.date) -> Path:
+    """The drop for a night: exactly ``landing/<logical date>``.
+
+    No fallback to an older drop: a night without its drop fails clearly rather than
+    re-publishing yesterday's data as today's.
+    """
+    exact = landing / logical_date.isoformat()
+    if exact.is_dir():
+        return exact
+    present = sorted(p.name for p in landing.iterdir() if p.is_dir()) if landing.is_dir() else []
+    raise DropError(
+        f"{exact}: no drop for {logical_date} in {landing} "
+        f"(drops present: {', '.join(present[-5:]) or 'none'})"
+    )
