@@ -1,0 +1,243 @@
+"""Create the warehouse's schemas, bookkeeping tables and raw tables, idempotently.
+
+Schemas:
+  raw          loaded files, one table per contract table, every row with batch metadata;
+               plus load_batches, load_files and rejects (the quarantine)
+  staging      dbt views over the latest snapshot
+  analytics    person-level facts and worklists (restricted)
+  marts        what BI reads (pseudonymised); swapped in whole by the publish step
+  marts_audit  where tonight's marts are built and audited before publishing
+  dq           validation results
+  cscw_private helper functions, code lookups and the pseudonymisation key (owner only)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac  # noqa: F401  (documented: child_key is HMAC-SHA256, tested against this module)
+import os
+import secrets
+
+from psycopg2 import sql
+
+from csc_warehouse.config import Settings
+from csc_warehouse.contract import Contract, load_contract
+from csc_warehouse.warehouse.db import transaction
+
+SCHEMAS = ("raw", "staging", "analytics", "marts", "marts_audit", "dq", "cscw_private")
+
+#: metadata columns every raw row carries (name, SQL type)
+RAW_METADATA_COLUMNS = (
+    ("_batch_id", "text not null"),
+    ("_drop_date", "date not null"),
+    ("_source_file", "text not null"),
+    ("_file_sha256", "text not null"),
+    ("_row_number", "bigint not null"),
+    ("_loaded_at", "timestamptz not null"),
+    ("_extra", "jsonb"),
+)
+
+_BOOKKEEPING = """
+create table if not exists raw.load_batches (
+    batch_id        text primary key,
+    drop_date       date not null,
+    source_format   text not null,
+    drop_path       text not null,
+    archive_path    text,
+    status          text not null,          -- loading | loaded | rejected | superseded
+    message         text,
+    started_at      timestamptz not null default now(),
+    finished_at     timestamptz
+);
+create index if not exists load_batches_drop_date on raw.load_batches (drop_date);
+
+create table if not exists raw.load_files (
+    batch_id        text not null references raw.load_batches (batch_id),
+    table_name      text not null,
+    source_file     text,
+    file_sha256     text,
+    encoding        text,
+    status          text not null,          -- loaded | absent | rejected
+    rows_in_file    bigint,
+    rows_loaded     bigint,
+    rows_rejected   bigint,
+    extra_columns   text[],
+    columns_present text[],                 -- contract columns the file carried
+    message         text,
+    primary key (batch_id, table_name)
+);
+
+create table if not exists raw.rejects (
+    batch_id        text not null,
+    drop_date       date not null,
+    table_name      text not null,
+    source_file     text not null,
+    row_number      bigint not null,
+    column_name     text,
+    value           text,
+    reason          text not null,
+    rejected_at     timestamptz not null default now()
+);
+create index if not exists rejects_batch on raw.rejects (batch_id, table_name);
+
+create table if not exists dq.validation_results (
+    run_id              text not null,
+    as_of               date not null,
+    batch_id            text,
+    suite               text not null,
+    severity            text not null,      -- critical | warning
+    expectation         text not null,
+    expectation_type    text not null,
+    table_name          text,
+    column_name         text,
+    success             boolean not null,
+    observed_value      text,
+    element_count       bigint,
+    unexpected_count    bigint,
+    unexpected_percent  double precision,
+    mostly              double precision,
+    validated_at        timestamptz not null default now(),
+    primary key (run_id, suite, expectation)
+);
+create index if not exists validation_results_as_of on dq.validation_results (as_of);
+
+create table if not exists dq.pipeline_runs (
+    run_id          text primary key,
+    as_of           date not null,
+    batch_id        text,
+    status          text not null,          -- running | published | failed
+    message         text,
+    started_at      timestamptz not null default now(),
+    finished_at     timestamptz
+);
+
+create table if not exists cscw_private.code_values (
+    code_list   text not null,
+    input       text not null,
+    code        text not null,
+    primary key (code_list, input)
+);
+
+create table if not exists cscw_private.pseudonym_key (
+    id          int primary key default 1 check (id = 1),
+    ipad_key    bytea not null,
+    opad_key    bytea not null,
+    fingerprint text not null
+);
+
+-- Normalise a date string to ISO YYYY-MM-DD; null when empty or not a valid date.
+-- Accepts YYYY-MM-DD with an optional time part (truncated) and, when uk is true,
+-- DD/MM/YYYY. Pure SQL so the planner inlines it (no exception handling per row).
+create or replace function cscw_private.iso_date(v text, uk boolean default false)
+returns text language sql immutable parallel safe as $$
+    with p as (
+        select case
+            when btrim(v) ~ '^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?$'
+                then array[substr(btrim(v), 1, 4), substr(btrim(v), 6, 2), substr(btrim(v), 9, 2)]
+            when uk and btrim(v) ~ '^\\d{1,2}/\\d{1,2}/\\d{4}( \\d{2}:\\d{2}(:\\d{2})?)?$'
+                then array[
+                    split_part(split_part(btrim(v), ' ', 1), '/', 3),
+                    lpad(split_part(btrim(v), '/', 2), 2, '0'),
+                    lpad(split_part(btrim(v), '/', 1), 2, '0')]
+        end as ymd
+    )
+    select case
+        when ymd is null then null
+        when ymd[2]::int between 1 and 12
+         and ymd[3]::int between 1 and extract(day from (make_date(ymd[1]::int, ymd[2]::int, 1)
+                                     + interval '1 month - 1 day'))::int
+         and ymd[1]::int >= 1
+        then ymd[1] || '-' || ymd[2] || '-' || ymd[3]
+    end
+    from p
+$$;
+
+-- child_key: HMAC-SHA256 of the person id with the warehouse's secret key (hex).
+-- HMAC(K, m) = H((K xor opad) || H((K xor ipad) || m)); the padded keys are stored,
+-- so the secret never appears in SQL text, dbt's compiled files or logs.
+create or replace function cscw_private.child_key(person_id text)
+returns text language sql stable parallel safe as $$
+    select encode(sha256(k.opad_key || sha256(k.ipad_key || convert_to(person_id, 'UTF8'))),
+                  'hex')
+    from cscw_private.pseudonym_key k
+    where person_id is not null
+$$;
+"""
+
+
+def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
+    stmts: list[sql.Composed] = []
+    for table in contract.tables.values():
+        cols = [sql.SQL("{} text").format(sql.Identifier(c)) for c in table.column_names]
+        meta = [sql.SQL(f"{name} {typ}") for name, typ in RAW_METADATA_COLUMNS]
+        ident = sql.Identifier("raw", table.name)
+        stmts.append(
+            sql.SQL("create table if not exists {} ({})").format(
+                ident, sql.SQL(", ").join(cols + meta)
+            )
+        )
+        # a newer contract may add columns: add them to an existing table
+        for c in table.column_names:
+            stmts.append(
+                sql.SQL("alter table {} add column if not exists {} text").format(
+                    ident, sql.Identifier(c)
+                )
+            )
+        stmts.append(
+            sql.SQL("create index if not exists {} on {} (_drop_date)").format(
+                sql.Identifier(f"{table.name}__drop_date"), ident
+            )
+        )
+    return stmts
+
+
+def pseudonym_secret(settings: Settings) -> bytes:
+    """CSCW_PSEUDONYM_KEY, else a key generated once and kept under CSCW_HOME/secrets."""
+    env = os.environ.get("CSCW_PSEUDONYM_KEY")
+    if env:
+        return env.encode()
+    path = settings.secrets / "pseudonym.key"
+    if not path.exists():
+        settings.ensure_dirs()
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The (K xor ipad, K xor opad) blocks of HMAC-SHA256 (RFC 2104)."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def bootstrap(url: str, settings: Settings) -> None:
+    """Create or update every schema and table the pipeline needs. Safe to run every night."""
+    contract = load_contract()
+    with transaction(url) as cur:
+        cur.execute("select pg_advisory_xact_lock(hashtext('cscw_bootstrap'))")
+        for s in SCHEMAS:
+            cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(s)))
+        cur.execute(_BOOKKEEPING)
+        for stmt in _raw_table_ddl(contract):
+            cur.execute(stmt)
+        # code lookups, from the contract (the one definition)
+        cur.execute("delete from cscw_private.code_values")
+        rows = []
+        for cl in contract.code_lists.values():
+            for code in cl.values:
+                rows.append((cl.name, code.upper(), code))
+            for alias, code in cl.aliases.items():
+                rows.append((cl.name, alias.upper(), code))
+        cur.executemany("insert into cscw_private.code_values values (%s, %s, %s)", rows)
+        # pseudonymisation key
+        ipad, opad = hmac_pads(pseudonym_secret(settings))
+        fingerprint = hashlib.sha256(opad).hexdigest()[:12]
+        cur.execute(
+            """insert into cscw_private.pseudonym_key (id, ipad_key, opad_key, fingerprint)
+               values (1, %s, %s, %s)
+               on conflict (id) do update set ipad_key = excluded.ipad_key,
+                   opad_key = excluded.opad_key, fingerprint = excluded.fingerprint""",
+            (ipad, opad, fingerprint),
+        )
