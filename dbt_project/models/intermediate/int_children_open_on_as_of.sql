@@ -1,0 +1,55 @@
+{#- Which children are open in children's social care on as_of, by involvement type. -#}
+with
+
+persons as (
+
+    select * from {{ ref('stg_ssd__persons') }}
+
+),
+
+cin_episodes as (
+
+    select * from {{ ref('stg_ssd__cin_episodes') }}
+
+),
+
+cla_episodes as (
+
+    select * from {{ ref('stg_ssd__cla_episodes') }}
+
+),
+
+open_cin as (
+
+    select distinct person_id
+    from cin_episodes
+    where {{ is_open_on('referral_date', 'close_date', as_of()) }}
+
+),
+
+open_cla as (
+
+    select distinct person_id
+    from cla_episodes
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+),
+
+final as (
+
+    select
+        persons.person_id,
+        persons.sex,
+        persons.date_of_birth,
+        {{ as_of() }} as as_of,
+        open_cin.person_id is not null as is_open_cin,
+        open_cla.person_id is not null as is_looked_after
+
+    from persons
+    left join open_cin on persons.person_id = open_cin.person_id
+    left join open_cla on persons.person_id = open_cla.person_id
+    where open_cin.person_id is not null or open_cla.person_id is not null
+
+)
+
+select * from final
