@@ -8,6 +8,8 @@ CSCW_PSEUDONYM_KEY   secret for child_key (HMAC); for the embedded default one i
                      and kept under CSCW_HOME/secrets.
 CSCW_BI_PASSWORD, CSCW_CASEWORK_PASSWORD   passwords of the roles BI tools and caseworkers
                      log in with (no login is granted when unset).
+CSCW_DBT_TARGET_PATH dbt's target folder (default CSCW_HOME/dbt-target; the Docker image
+                     builds its manifest into dbt_project/target).
 CSCW_REJECT_THRESHOLD  share of a table's rows that may be quarantined before the whole
                      file is rejected (default 0.01).
 """
@@ -67,7 +69,10 @@ class Settings:
 
     @property
     def dbt_target(self) -> Path:
-        return self.home / "dbt-target"
+        """dbt's target folder (manifest.json for Cosmos): CSCW_DBT_TARGET_PATH, else under
+        CSCW_HOME so that two state folders never share compiled files."""
+        override = os.environ.get("CSCW_DBT_TARGET_PATH")
+        return Path(override) if override else self.home / "dbt-target"
 
     # --- project folders -----------------------------------------------------------------
     @property

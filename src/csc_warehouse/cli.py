@@ -1,0 +1,283 @@
+"""The ``cscw`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from csc_warehouse.config import get_settings
+
+app = typer.Typer(
+    help="csc-warehouse: a data warehouse for children's social care.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+warehouse_app = typer.Typer(help="The warehouse in use (embedded by default).",
+                            no_args_is_help=True)
+contract_app = typer.Typer(help="The extract contract.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(contract_app, name="contract")
+
+console = Console(stderr=True, highlight=False)
+DEFAULT_DEMO_DATE = dt.date(2026, 11, 27)
+
+
+def _date(value: str | None, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be YYYY-MM-DD, not {value!r}") from None
+
+
+class _Steps:
+    """Clear step lines with timings (progress that works in CI logs too)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        steps = self
+
+        class _Step:
+            def __enter__(self):
+                self.t = time.monotonic()
+                console.print(f"[bold cyan]→[/] {name} ...")
+                return self
+
+            def __exit__(self, exc_type, exc, tb):
+                took = time.monotonic() - self.t
+                steps.timings[name] = took
+                mark = "[green]✓[/]" if exc_type is None else "[red]✗[/]"
+                console.print(f"{mark} {name} [dim]({took:.1f}s)[/]")
+                return False
+
+        return _Step()
+
+
+# --- warehouse ---------------------------------------------------------------------------
+@warehouse_app.command("url")
+def warehouse_url_cmd() -> None:
+    """Print the libpq URL of the warehouse (last line: the URL alone, for psql)."""
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    url = warehouse_url(settings, start=settings.embedded)
+    if settings.embedded:
+        console.print(f"embedded warehouse, data in {settings.pgdata}")
+    print(url)
+
+
+@warehouse_app.command("start")
+def warehouse_start() -> None:
+    """Start the embedded warehouse (no-op with CSCW_WAREHOUSE_URL)."""
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    url = warehouse_url(settings)
+    console.print(f"warehouse running: {url}")
+
+
+@warehouse_app.command("stop")
+def warehouse_stop() -> None:
+    """Stop the embedded warehouse cleanly."""
+    settings = get_settings()
+    if not settings.embedded:
+        console.print("CSCW_WAREHOUSE_URL is set: that server is not managed by cscw")
+        raise typer.Exit(0)
+    from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
+
+    stopped = EmbeddedWarehouse(settings).stop()
+    console.print("stopped" if stopped else "not running")
+
+
+@warehouse_app.command("status")
+def warehouse_status() -> None:
+    """Show whether the embedded warehouse is running."""
+    settings = get_settings()
+    if not settings.embedded:
+        print(f"external warehouse: {settings.warehouse_url}")
+        return
+    from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
+
+    st = EmbeddedWarehouse(settings).status()
+    print(f"{'running' if st.running else 'stopped'}: {st.detail} (data: {st.pgdata}"
+          f"{f', pid {st.pid}, 127.0.0.1:{st.port}' if st.running else ''})")
+    if not st.running:
+        raise typer.Exit(3)
+
+
+# --- contract ----------------------------------------------------------------------------
+@contract_app.command("render")
+def contract_render() -> None:
+    """Regenerate the dbt sources and docs/extract-contract.md from the contract."""
+    from csc_warehouse.contract.render import write_rendered
+
+    settings = get_settings()
+    for p in write_rendered(settings.project_root):
+        console.print(f"wrote {p}")
+
+
+# --- dbt ---------------------------------------------------------------------------------
+@app.command("dbt-parse")
+def dbt_parse() -> None:
+    """Parse the dbt project and write manifest.json (what the DAG is rendered from)."""
+    from csc_warehouse import dbt_runner
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    path = dbt_runner.ensure_manifest(warehouse_url(settings, start=False), settings)
+    print(path)
+
+
+# --- generate ----------------------------------------------------------------------------
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Drop folder to write (created)")],
+    children: Annotated[int, typer.Option(min=1, help="Number of children")] = 200,
+    years: Annotated[int, typer.Option(min=1, max=30, help="Years of history")] = 5,
+    as_of: Annotated[Optional[str], typer.Option(help="Snapshot date YYYY-MM-DD")] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+    profile: Annotated[str, typer.Option(help="clean or faulty")] = "clean",
+) -> None:
+    """Write a synthetic drop (a fictional authority) in the extract contract's format."""
+    from csc_warehouse.generate import generate_drop
+
+    result = generate_drop(out, children=children, years=years,
+                           as_of=_date(as_of, "--as-of"), seed=seed, profile=profile)
+    total = sum(result.rows.values())
+    console.print(f"wrote {total:,} rows in {len(result.rows)} files to {result.path}")
+    print(result.path)
+
+
+# --- run ---------------------------------------------------------------------------------
+def _print_summary(result, settings, steps: _Steps | None = None) -> None:
+    summary = result.xcoms.get("summary") if result.xcoms else None
+    load = result.xcoms.get("load_raw") or {}
+    if load.get("tables"):
+        t = Table(title=f"Loaded (batch {load.get('batch_id')})", show_lines=False)
+        t.add_column("table")
+        t.add_column("rows", justify="right")
+        t.add_column("quarantined", justify="right")
+        for name, v in load["tables"].items():
+            if v["status"] == "loaded":
+                t.add_row(name, f"{v['rows_loaded']:,}", f"{v['rows_rejected']:,}")
+            else:
+                t.add_row(name, "[dim]absent[/]", "")
+        console.print(t)
+    dbt_tasks = {k: v for k, v in result.task_states.items() if k.startswith("dbt_build.")}
+    ok = sum(1 for v in dbt_tasks.values() if v == "success")
+    console.print(f"dbt: {ok} of {len(dbt_tasks)} nodes built and tested")
+    validation = result.xcoms.get("validate")
+    if validation:
+        console.print(
+            f"validations: {validation['passed']} passed, {validation['failed']} failed "
+            f"({len(validation['warnings_failed'])} warnings)"
+        )
+    from csc_warehouse.warehouse import warehouse_url
+
+    console.print(f"warehouse: {warehouse_url(settings, start=False)}")
+    console.print(f"run report: {settings.reports / 'runs' / 'latest.json'}")
+    if (settings.gx_docs / "index.html").exists():
+        console.print(f"data docs: {settings.gx_docs / 'index.html'}")
+    if steps:
+        console.print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.timings.items()))
+    if summary and not result.success:
+        pass
+
+
+def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
+         steps: _Steps) -> int:
+    from csc_warehouse import airflow_runner, dbt_runner
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    with steps("start the warehouse"):
+        url = warehouse_url(settings)
+    with steps("prepare Airflow and the dbt manifest"):
+        airflow_runner.configure(settings)
+        dbt_runner.ensure_manifest(url, settings)
+        airflow_runner.ensure_metadata_db(settings)
+    with steps(f"run the nightly DAG for {night}"):
+        result = airflow_runner.run_nightly(
+            settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
+        )
+    _print_summary(result, settings, steps)
+    if not result.success:
+        console.print(f"[bold red]the nightly run failed[/] (tasks: "
+                      f"{', '.join(result.failed_tasks) or result.state})")
+        if result.error:
+            console.print(f"[red]{result.error}[/]")
+        return 1
+    console.print("[bold green]published[/]")
+    return 0
+
+
+@app.command()
+def run(
+    drop: Annotated[Path, typer.Option(help="The drop folder (a night's CSV files)")],
+    as_of: Annotated[Optional[str], typer.Option(help="Date the marts describe; default: the drop's date")] = None,  # noqa: E501, UP045
+    fmt: Annotated[str, typer.Option("--format", help="auto, ssd or 903")] = "auto",
+) -> None:
+    """Run the nightly pipeline (the real Airflow DAG, in-process) on one drop."""
+    from csc_warehouse.drop import DropError, open_drop
+
+    _date(as_of, "--as-of")
+    try:
+        d = open_drop(drop)
+    except DropError as e:
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    code = _run(d.path.resolve(), d.drop_date, as_of, fmt, _Steps())
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    children: Annotated[int, typer.Option(min=1, help="Number of children")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+    years: Annotated[int, typer.Option(min=1, max=30, help="Years of history")] = 5,
+) -> None:
+    """Generate a fictional authority's drop into the landing folder, then run the nightly
+    DAG on it."""
+    settings = get_settings()
+    settings.ensure_dirs()
+    steps = _Steps()
+    night = DEFAULT_DEMO_DATE
+    drop = settings.landing / night.isoformat()
+    with steps(f"generate a synthetic drop ({children:,} children, seed {seed})"):
+        from csc_warehouse.generate import generate_drop
+
+        marker = drop / ".cscw-demo.json"
+        wanted = {"children": children, "seed": seed, "years": years}
+        if not (marker.exists() and json.loads(marker.read_text()) == wanted):
+            if drop.exists():
+                shutil.rmtree(drop)
+            generate_drop(drop, children=children, years=years, as_of=night, seed=seed)
+            marker.write_text(json.dumps(wanted))
+        else:
+            console.print(f"  reusing {drop}")
+    code = _run(None, night, None, "auto", steps)
+    raise typer.Exit(code)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,190 @@
+"""The nightly pipeline's steps. The DAG's tasks call these and nothing else, so the
+scheduler and ``cscw run`` (which runs the same DAG with ``dag.test()``) do the same work.
+
+Every step is keyed on the night (the drop date / logical date) and idempotent: re-running a
+night re-uses its load batch, replaces its validation results and re-publishes the same
+marts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from csc_warehouse.config import Settings, get_settings
+from csc_warehouse.drop import DropError, find_drop_for, open_drop
+
+log = logging.getLogger("csc_warehouse.pipeline")
+
+
+class CriticalValidationError(RuntimeError):
+    """Critical checks failed: nothing is published."""
+
+
+def _errors_file(run_id: str, settings: Settings) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    return settings.reports / "runs" / f"{safe}.errors.jsonl"
+
+
+def record_task_error(run_id: str, task_id: str, exc: BaseException,
+                      settings: Settings | None = None) -> None:
+    """Keep a failed task's reason where ``cscw run`` (and an operator) can read it."""
+    settings = settings or get_settings()
+    path = _errors_file(run_id, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"task": task_id, "error": f"{type(exc).__name__}: {exc}"}) + "\n")
+
+
+def read_task_errors(run_id: str, settings: Settings | None = None) -> list[str]:
+    settings = settings or get_settings()
+    path = _errors_file(run_id, settings)
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        out.append(f"{rec['task']}: {rec['error']}")
+    return out
+
+
+def _url(settings: Settings) -> str:
+    from csc_warehouse.warehouse import warehouse_url
+
+    return warehouse_url(settings)
+
+
+def detect_format(drop_path: Path, requested: str | None = None) -> str:
+    """"ssd" or "903": as requested, else from the file names."""
+    if requested and requested != "auto":
+        if requested not in ("ssd", "903"):
+            raise DropError(f"unknown drop format {requested!r} (ssd, 903 or auto)")
+        return requested
+    names = {p.name.lower() for p in drop_path.glob("*.csv")}
+    if "episodes.csv" in names or "header.csv" in names:
+        return "903"
+    return "ssd"
+
+
+def find_drop(logical_date: dt.date, drop: str | None = None,
+              settings: Settings | None = None) -> dict:
+    """The drop for the night: the one given, else landing/<logical date>."""
+    settings = settings or get_settings()
+    path = Path(drop).resolve() if drop else find_drop_for(settings.landing, logical_date)
+    d = open_drop(path)
+    log.info("drop %s (date %s)", d.path, d.drop_date)
+    return {"drop": str(d.path), "drop_date": d.drop_date.isoformat()}
+
+
+def check_drop(drop: str, fmt: str | None = None, settings: Settings | None = None) -> dict:
+    """File-level contract checks (no database): manifest, encoding, CSV, required columns."""
+    settings = settings or get_settings()
+    path = Path(drop)
+    fmt = detect_format(path, fmt)
+    d = open_drop(path)
+    if fmt == "903":
+        from csc_warehouse.load.ssda903 import check_903_drop
+
+        files = check_903_drop(d)
+        return {"format": fmt, "files": files, "ignored": []}
+    from csc_warehouse.load.ssd import SsdLoader
+
+    infos, ignored = SsdLoader("", settings).check(d)
+    return {
+        "format": fmt,
+        "files": {t: {"encoding": i.encoding, "columns": len(i.header)} for t, i in infos.items()},
+        "ignored": ignored,
+    }
+
+
+def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
+             settings: Settings | None = None) -> dict:
+    """Bootstrap the warehouse and load the drop into raw (idempotent per drop)."""
+    from csc_warehouse.warehouse.schemas import bootstrap
+
+    settings = settings or get_settings()
+    url = _url(settings)
+    bootstrap(url, settings)
+    path = Path(drop)
+    fmt = detect_format(path, fmt)
+    d = open_drop(path)
+    if fmt == "903":
+        from csc_warehouse.load.ssda903 import Ssda903Loader
+
+        report = Ssda903Loader(url, settings, log.info).load(d)
+    else:
+        from csc_warehouse.load.ssd import SsdLoader
+
+        report = SsdLoader(url, settings, log.info).load(d)
+    as_of_date = as_of or report.drop_date.isoformat()
+    return {
+        "batch_id": report.batch_id,
+        "drop_date": report.drop_date.isoformat(),
+        "as_of": as_of_date,
+        "format": fmt,
+        "already_loaded": report.already_loaded,
+        "rows_loaded": report.rows_loaded,
+        "rows_rejected": report.rows_rejected,
+        "absent_tables": report.absent_tables,
+        "tables": {t: asdict(v) for t, v in report.tables.items()},
+    }
+
+
+def validate(run_id: str, as_of: str, batch_id: str | None,
+             settings: Settings | None = None) -> dict:
+    """Run the GX suites; store every result; fail when a critical check fails."""
+    from csc_warehouse.validate.run import validate as run_validation
+
+    settings = settings or get_settings()
+    url = _url(settings)
+    report = run_validation(url, settings, run_id, dt.date.fromisoformat(as_of), batch_id)
+    summary = {
+        "passed": report.passed,
+        "failed": report.failed,
+        "critical_failures": [o.expectation for o in report.critical_failures],
+        "warnings_failed": [o.expectation for o in report.warnings_failed],
+    }
+    if report.critical_failures:
+        from csc_warehouse.publish import record_failure
+
+        msg = "critical checks failed, nothing published: " + "; ".join(
+            f"{o.expectation} ({o.unexpected_count} unexpected)" for o in report.critical_failures
+        )
+        record_failure(url, run_id, dt.date.fromisoformat(as_of), batch_id, msg)
+        raise CriticalValidationError(msg)
+    return summary
+
+
+def publish(run_id: str, as_of: str, batch_id: str | None,
+            settings: Settings | None = None) -> dict:
+    from csc_warehouse.publish import publish as swap
+
+    settings = settings or get_settings()
+    tables = swap(_url(settings), run_id, dt.date.fromisoformat(as_of), batch_id)
+    return {"published": tables}
+
+
+def summarise(run_id: str, load: dict, validation: dict, published: dict,
+              settings: Settings | None = None) -> dict:
+    """Write the night's summary (JSON) under CSCW_HOME/reports and return it."""
+    settings = settings or get_settings()
+    summary = {
+        "run_id": run_id,
+        "as_of": load["as_of"],
+        "batch_id": load["batch_id"],
+        "rows_loaded": {t: v["rows_loaded"] for t, v in load["tables"].items()
+                        if v["status"] == "loaded"},
+        "rows_rejected": load["rows_rejected"],
+        "absent_tables": load["absent_tables"],
+        "validation": validation,
+        "published": published.get("published", []),
+    }
+    out = settings.reports / "runs"
+    out.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+    (out / f"{safe}.json").write_text(json.dumps(summary, indent=2, default=str))
+    (out / "latest.json").write_text(json.dumps(summary, indent=2, default=str))
+    return summary

@@ -1,0 +1,1 @@
+"""Record-completeness validation with Great Expectations (measures.md section 6)."""

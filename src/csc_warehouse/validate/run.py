@@ -1,0 +1,156 @@
+"""Run the suites with GX Core (SQL execution engine) and keep every result.
+
+Each asset is a query over tonight's staging views (small and sargable: staging reads one
+batch). ``result_format`` is SUMMARY; failing rows are found by query (the worklists), not
+from GX's capped unexpected lists. Every expectation's result lands in
+``dq.validation_results``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass
+
+from csc_warehouse.config import Settings
+from csc_warehouse.validate.suites import SuiteSpec, load_suites
+from csc_warehouse.warehouse.db import sqlalchemy_url, transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    severity: str
+    expectation: str
+    expectation_type: str
+    table_name: str
+    column_name: str | None
+    success: bool
+    observed_value: str | None
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    mostly: float | None
+
+
+@dataclass
+class ValidationReport:
+    run_id: str
+    as_of: dt.date
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if o.severity == "critical" and not o.success]
+
+    @property
+    def warnings_failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if o.severity == "warning" and not o.success]
+
+    @property
+    def passed(self) -> int:
+        return sum(o.success for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(not o.success for o in self.outcomes)
+
+
+def _gx_class(etype: str):
+    import great_expectations.expectations as gxe
+
+    camel = "".join(part.capitalize() for part in etype.split("_"))
+    try:
+        return getattr(gxe, camel)
+    except AttributeError:
+        raise ValueError(f"unknown GX expectation type {etype!r}") from None
+
+
+def _observed(result: dict) -> str | None:
+    if "observed_value" in result:
+        return json.dumps(result["observed_value"], default=str)
+    if "unexpected_count" in result and "element_count" in result:
+        return f"{result['unexpected_count']} of {result['element_count']} unexpected"
+    return None
+
+
+def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = None,
+               ) -> list[ExpectationOutcome]:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    suites = suites if suites is not None else load_suites(settings.expectations_dir)
+    ctx = gx.get_context(mode="ephemeral")
+    try:
+        ctx.variables.progress_bars = {"globally": False}
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+    source = ctx.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
+    outcomes: list[ExpectationOutcome] = []
+    for suite in suites:
+        for asset in suite.assets:
+            gx_asset = source.add_query_asset(f"{suite.name}__{asset.name}", query=asset.query)
+            batch_def = gx_asset.add_batch_definition_whole_table("tonight")
+            gx_suite = ctx.suites.add(
+                gx.ExpectationSuite(
+                    f"{suite.name}__{asset.name}",
+                    expectations=[_gx_class(e.type)(**e.kwargs) for e in asset.expectations],
+                )
+            )
+            vd = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=gx_suite.name, data=batch_def, suite=gx_suite)
+            )
+            fmt: dict = {"result_format": "SUMMARY"}
+            if asset.key:
+                fmt["unexpected_index_column_names"] = [asset.key]
+            res = vd.run(result_format=fmt)
+            # results come back in the suite's order
+            for spec, r in zip(asset.expectations, res.results, strict=True):
+                result = r.result or {}
+                outcomes.append(
+                    ExpectationOutcome(
+                        suite=suite.name,
+                        severity=suite.severity,
+                        expectation=spec.name,
+                        expectation_type=spec.type,
+                        table_name=asset.name,
+                        column_name=spec.column,
+                        success=bool(r.success),
+                        observed_value=_observed(result),
+                        element_count=result.get("element_count"),
+                        unexpected_count=result.get("unexpected_count"),
+                        unexpected_percent=result.get("unexpected_percent"),
+                        mostly=spec.kwargs.get("mostly"),
+                    )
+                )
+    return outcomes
+
+
+def store_results(url: str, run_id: str, as_of: dt.date, batch_id: str | None,
+                  outcomes: list[ExpectationOutcome]) -> None:
+    """Write the run's results to dq.validation_results (replacing a re-run's)."""
+    with transaction(url) as cur:
+        cur.execute("delete from dq.validation_results where run_id = %s", (run_id,))
+        cur.executemany(
+            """insert into dq.validation_results (run_id, as_of, batch_id, suite, severity,
+                   expectation, expectation_type, table_name, column_name, success,
+                   observed_value, element_count, unexpected_count, unexpected_percent, mostly)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            [
+                (run_id, as_of, batch_id, o.suite, o.severity, o.expectation,
+                 o.expectation_type, o.table_name, o.column_name, o.success, o.observed_value,
+                 o.element_count, o.unexpected_count, o.unexpected_percent, o.mostly)
+                for o in outcomes
+            ],
+        )
+
+
+def validate(url: str, settings: Settings, run_id: str, as_of: dt.date,
+             batch_id: str | None) -> ValidationReport:
+    outcomes = run_suites(url, settings)
+    store_results(url, run_id, as_of, batch_id, outcomes)
+    return ValidationReport(run_id=run_id, as_of=as_of, outcomes=outcomes)

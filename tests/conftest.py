@@ -1,0 +1,97 @@
+"""Shared fixtures.
+
+Integration tests run against ONE warehouse per test session: the embedded default (a fresh
+CSCW_HOME in a temp folder, on a free port) or, when CSCW_WAREHOUSE_URL is set, that server.
+Tests that need it take the ``cscw`` fixture, which runs the real CLI in a subprocess with
+the session's environment, and ``query`` to read the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class CscwSession:
+    home: Path
+    env: dict[str, str]
+    url: str
+
+    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+        """Run ``cscw <args>`` as a user would; stdout+stderr captured as text."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "csc_warehouse.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout, cwd=REPO,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"cscw {' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout}"
+                f"\n--- stderr\n{proc.stderr}"
+            )
+        return proc
+
+    def query(self, sql: str, params: tuple | None = None) -> list[tuple]:
+        import psycopg2
+
+        conn = psycopg2.connect(self.url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
+    """A warehouse for the session, and the CLI bound to it."""
+    home = tmp_path_factory.mktemp("cscw_home")
+    env = dict(os.environ)
+    env["CSCW_HOME"] = str(home)
+    env.setdefault("CSCW_PSEUDONYM_KEY", "test-only-pseudonym-key")
+    embedded = not env.get("CSCW_WAREHOUSE_URL")
+    if embedded:
+        env["CSCW_PG_PORT"] = str(_free_port())
+    old = {k: os.environ.get(k) for k in ("CSCW_HOME", "CSCW_PG_PORT", "CSCW_PSEUDONYM_KEY")}
+    os.environ.update({k: env[k] for k in old if k in env})
+    from csc_warehouse.config import get_settings
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    url = warehouse_url(settings)
+    session = CscwSession(home=home, env=env, url=url)
+    try:
+        yield session
+    finally:
+        if embedded:
+            from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
+
+            EmbeddedWarehouse(settings).stop()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def query(cscw: CscwSession) -> Callable[..., list[tuple]]:
+    return cscw.query
