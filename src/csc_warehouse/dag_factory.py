@@ -34,12 +34,13 @@ def _night(logical_date) -> dt.date:
 
 def _dbt_task_group():
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     from csc_warehouse.dbt_runner import PROFILE_NAME, TARGET_NAME, dbt_env, manifest_path
     from csc_warehouse.warehouse import warehouse_url
 
     settings = get_settings()
+    watcher = os.environ.get("CSCW_COSMOS_EXECUTION", "local") == "watcher"
     # dbt's profile reads the warehouse from the environment; set it for the task process
     # (no secret goes into a rendered template field)
     os.environ.update(dbt_env(warehouse_url(settings, start=False), settings))
@@ -55,10 +56,13 @@ def _dbt_task_group():
             target_name=TARGET_NAME,
             profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
             # unit tests are CI's job (uv run pytest runs them); nightly runs data tests
             exclude=["resource_type:unit_test"],
             emit_datasets=False,
@@ -66,6 +70,7 @@ def _dbt_task_group():
         ),
         operator_args={
             "install_deps": False,
+            **({"deferrable": False, "poke_interval": 1} if watcher else {}),
             "vars": {
                 "as_of": "{{ ti.xcom_pull(task_ids='load_raw')['as_of'] }}",
                 "batch_id": "{{ ti.xcom_pull(task_ids='load_raw')['batch_id'] }}",
