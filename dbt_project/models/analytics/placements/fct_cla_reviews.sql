@@ -1,0 +1,141 @@
+{#- Looked-after reviews on the regulation 33 schedule, per period of care: one row per review
+    held (not cancelled) on or before as_of, plus one row for the next review when it is
+    already overdue (review_date null, overdue true).
+    Due dates: review 1 = period start + N working days (var first_review_working_days);
+    review 2 = review 1's date + N months (var second_review_months); review n+1 = review n's
+    date + N months (var later_review_months) for n >= 2. Calendar months, clamped at month
+    end (31 January + 1 month = 28/29 February). -#}
+with
+
+periods as (
+
+    select * from {{ ref('int_periods_of_care') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('stg_ssd__cla_reviews') }}
+    where not coalesce(is_cancelled, false)
+        and review_date is not null
+        and review_date <= {{ as_of() }}
+
+),
+
+held as (
+
+    select
+        periods.person_id,
+        periods.cla_id,
+        periods.start_date as period_start_date,
+        periods.end_date as period_end_date,
+        reviews.review_id,
+        reviews.review_date,
+        row_number() over (
+            partition by reviews.cla_id order by reviews.review_date, reviews.review_id
+        )::integer as review_number,
+        lag(reviews.review_date) over (
+            partition by reviews.cla_id order by reviews.review_date, reviews.review_id
+        ) as previous_review_date
+
+    from reviews
+    inner join periods
+        on reviews.cla_id = periods.cla_id
+
+),
+
+held_scheduled as (
+
+    select
+        held.*,
+        case
+            when held.review_number = 1
+                then {{ add_working_days('held.period_start_date', var('first_review_working_days')) }}
+            when held.review_number = 2
+                then (held.previous_review_date + interval '{{ var("second_review_months") }} months')::date
+            else (held.previous_review_date + interval '{{ var("later_review_months") }} months')::date
+        end as due_date
+
+    from held
+
+),
+
+last_held as (
+
+    select
+        cla_id,
+        review_number,
+        review_date
+
+    from held
+    where (cla_id, review_number) in (
+        select held_max.cla_id, max(held_max.review_number)
+        from held as held_max
+        group by held_max.cla_id
+    )
+
+),
+
+next_due as (
+
+    select
+        periods.person_id,
+        periods.cla_id,
+        periods.start_date as period_start_date,
+        periods.end_date as period_end_date,
+        coalesce(last_held.review_number, 0) + 1 as review_number,
+        case
+            when last_held.review_number is null
+                then {{ add_working_days('periods.start_date', var('first_review_working_days')) }}
+            when last_held.review_number = 1
+                then (last_held.review_date + interval '{{ var("second_review_months") }} months')::date
+            else (last_held.review_date + interval '{{ var("later_review_months") }} months')::date
+        end as due_date
+
+    from periods
+    left join last_held
+        on periods.cla_id = last_held.cla_id
+
+),
+
+-- due before as_of (or, for a period that has ended, before the day it ended) and not held
+overdue as (
+
+    select * from next_due
+    where due_date < coalesce(period_end_date, {{ as_of() }})
+
+),
+
+final as (
+
+    select
+        person_id,
+        cla_id,
+        review_id,
+        review_number,
+        period_start_date,
+        due_date,
+        review_date,
+        review_date <= due_date as on_time,
+        false as overdue
+
+    from held_scheduled
+
+    union all
+
+    select
+        person_id,
+        cla_id,
+        null as review_id,
+        review_number,
+        period_start_date,
+        due_date,
+        null::date as review_date,
+        false as on_time,
+        true as overdue
+
+    from overdue
+
+)
+
+select * from final

@@ -1,0 +1,66 @@
+{#- One row per period of care (episodes sharing clae_cla_id) starting on or before as_of,
+    numbered per child, with the re-entry measures of measures.md section 2. -#}
+with
+
+periods as (
+
+    select * from {{ ref('int_periods_of_care') }}
+
+),
+
+sequenced as (
+
+    select
+        periods.*,
+        row_number() over (
+            partition by person_id order by start_date, cla_id
+        )::integer as period_of_care_number,
+        lag(start_date) over (partition by person_id order by start_date, cla_id)
+            as previous_start_date,
+        lag(end_date) over (partition by person_id order by start_date, cla_id)
+            as previous_end_date,
+        lag(end_reason) over (partition by person_id order by start_date, cla_id)
+            as previous_end_reason
+
+    from periods
+
+),
+
+final as (
+
+    select
+        person_id,
+        cla_id,
+        period_of_care_number,
+        start_date,
+        end_date,
+        end_reason,
+        start_reason,
+        legal_status_at_start,
+        is_short_break_period,
+        previous_start_date,
+        previous_end_date,
+        previous_end_reason,
+        period_of_care_number >= 2 as is_second_or_subsequent_period,
+        coalesce(
+            {{ within_months('previous_start_date', 'start_date', var('second_period_window_months')) }},
+            false
+        ) as second_period_within_12m,
+        coalesce(
+            previous_end_reason in ('E45', 'E46', 'E47', 'E48')
+            and previous_end_date <= start_date
+            and {{ within_months('previous_end_date', 'start_date', var('sgo_breakdown_window_months')) }},
+            false
+        ) as sgo_breakdown_within_1m,
+        coalesce(
+            previous_end_date <= start_date
+            and {{ within_months('previous_end_date', 'start_date', var('returned_to_care_window_months')) }},
+            false
+        ) as returned_to_care_within_12m,
+        end_reason in ('E45', 'E46', 'E47', 'E48') as ended_with_sgo
+
+    from sequenced
+
+)
+
+select * from final

@@ -1,0 +1,118 @@
+"""Placement stability: the dbt marts against the independent pandas cross-check.
+
+``placement_crosscheck`` computes, from the SSDA903 sample returns alone (no SQL shared with
+the models), for 31 March of each year: children looked after (V3/V4 left out), those with
+3+ placements in the year, and the long-term-stability numerator and denominator.
+
+- ``test_crosscheck_figures_on_the_samples`` pins those figures (fast, no warehouse).
+- ``test_marts_equal_the_crosscheck`` loads the five returns through the real CLI
+  (``cscw run --drop DIR --format 903 --as-of 2022-03-31``) and asserts the published mart
+  and the as_of fact give the same numbers. It is skipped until the 903 loader
+  (``csc_warehouse.load.ssda903``) exists. What it expects of the loader: ONE drop folder
+  named 2022-03-31 holding the five returns as the samples name them (``2017-episodes.csv``
+  ... ``2021-header.csv``, ``<YEAR>-reviews.csv`` etc.), stacked by the loader with the
+  same (CHILD, DECOM) = one episode and the latest YEAR's values winning; periods of care,
+  placements and legal-status spans mapped as extract-contract.md describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+import placement_crosscheck as pc
+
+SAMPLES = (
+    Path(__file__).resolve().parents[2] / "shared" / "samples" / "cs-demand-model" / "combined"
+)
+AS_OF = dt.date(2022, 3, 31)
+
+#: (31 March, CLA, 3+ placements, long-term denominator, long-term numerator), from the spec
+#: alone - see the module docstring of placement_crosscheck for the readings of the mapping.
+EXPECTED = [
+    (dt.date(2018, 3, 31), 462, 110, 26, 7),
+    (dt.date(2019, 3, 31), 287, 68, 74, 11),
+    (dt.date(2020, 3, 31), 181, 34, 114, 19),
+    (dt.date(2021, 3, 31), 122, 25, 71, 9),
+    (dt.date(2022, 3, 31), 75, 15, 45, 8),
+]
+
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"no samples at {SAMPLES}")
+
+
+@needs_samples
+def test_crosscheck_figures_on_the_samples() -> None:
+    got = [
+        (f.as_of, f.looked_after, f.three_plus_placements, f.long_term_denominator,
+         f.long_term_numerator)
+        for f in pc.yearly_figures(SAMPLES)
+    ]
+    assert got == EXPECTED
+
+
+def test_add_months_clamps_to_month_end() -> None:
+    assert pc._add_months(dt.date(2023, 1, 31), 1) == dt.date(2023, 2, 28)
+    assert pc._add_months(dt.date(2024, 3, 31), -30) == dt.date(2021, 9, 30)
+    assert pc._add_months(dt.date(2023, 8, 31), 6) == dt.date(2024, 2, 29)
+
+
+def test_placements_follow_the_903_mapping() -> None:
+    """RNE L continues a placement; P starts one; a non-X1 REC ends the period of care."""
+    import pandas as pd
+
+    d = dt.date
+    eps = pd.DataFrame([
+        {"CHILD": "1", "DECOM": d(2020, 1, 1), "RNE": "S", "LS": "C1", "PLACE": "U6",
+         "DEC": d(2020, 3, 1), "REC": "X1"},
+        {"CHILD": "1", "DECOM": d(2020, 3, 1), "RNE": "L", "LS": "C2", "PLACE": "U6",
+         "DEC": d(2020, 6, 1), "REC": "X1"},
+        {"CHILD": "1", "DECOM": d(2020, 6, 1), "RNE": "P", "LS": "C2", "PLACE": "K2",
+         "DEC": d(2021, 1, 1), "REC": "E4A"},
+        {"CHILD": "1", "DECOM": d(2021, 2, 1), "RNE": "S", "LS": "V2", "PLACE": "U4",
+         "DEC": None, "REC": None},
+    ])
+    periods = pc.periods_of_care(eps)
+    assert [(p.number, p.start, p.end) for p in periods] == [
+        (1, d(2020, 1, 1), d(2021, 1, 1)), (2, d(2021, 2, 1), None)]
+    places = pc.placements(periods)
+    assert [(p.start, p.end, p.place) for p in places] == [
+        (d(2020, 1, 1), d(2020, 6, 1), "U6"), (d(2020, 6, 1), d(2021, 1, 1), "K2"),
+        (d(2021, 2, 1), None, "U4")]
+    fig = pc.stability_on(d(2021, 3, 31), periods, places, {"1": d(2012, 1, 1)})
+    assert (fig.looked_after, fig.three_plus_placements) == (1, 1)  # U6 + K2 + U4 in the year
+
+
+@pytest.mark.integration
+@needs_samples
+@pytest.mark.skipif(
+    importlib.util.find_spec("csc_warehouse.load.ssda903") is None,
+    reason="the 903 loader (csc_warehouse.load.ssda903, `cscw run --format 903`) is not there yet",
+)
+def test_marts_equal_the_crosscheck(cscw, tmp_path: Path) -> None:
+    drop = tmp_path / AS_OF.isoformat()
+    drop.mkdir()
+    for f in SAMPLES.glob("*.csv"):
+        shutil.copy(f, drop / f.name)
+    cscw.run("run", "--drop", str(drop), "--format", "903", "--as-of", AS_OF.isoformat())
+
+    rows = cscw.query(
+        "select measure, period_end, numerator, denominator from marts.mart_placement_kpis "
+        "where measure in ('three_plus_placements_12m', 'long_term_stability') "
+        "and is_complete_year and period_end >= %s",
+        (EXPECTED[0][0],),
+    )
+    got = {(m, p): (n, d) for m, p, n, d in rows}
+    for as_of, cla, three_plus, lt_den, lt_num in EXPECTED:
+        assert got[("three_plus_placements_12m", as_of)] == (three_plus, cla), as_of
+        assert got[("long_term_stability", as_of)] == (lt_num, lt_den), as_of
+
+    (n, n3, lt_den, lt_num), = cscw.query(
+        "select count(*), count(*) filter (where has_3plus_placements_12m), "
+        "count(*) filter (where in_long_term_denominator), "
+        "count(*) filter (where long_term_stable) from analytics.fct_cla_stability"
+    )
+    assert (n, n3, lt_den, lt_num) == EXPECTED[-1][1:]
