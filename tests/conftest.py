@@ -35,7 +35,9 @@ class CscwSession:
     env: dict[str, str]
     url: str
 
-    def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str, check: bool = True, timeout: float = 900
+    ) -> subprocess.CompletedProcess:
         """Run ``cscw <args>`` as a user would; stdout+stderr captured as text."""
         proc = subprocess.run(
             [sys.executable, "-m", "csc_warehouse.cli", *args],
@@ -67,10 +69,14 @@ def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
     env = dict(os.environ)
     env["CSCW_HOME"] = str(home)
     env.setdefault("CSCW_PSEUDONYM_KEY", "test-only-pseudonym-key")
+    # one Cosmos task for the whole dbt build: the same models and tests as the per-node
+    # rendering (tests/test_dag.py checks that one), without Airflow's per-task overhead
+    env.setdefault("CSCW_DBT_TASKS", "single")
     embedded = not env.get("CSCW_WAREHOUSE_URL")
     if embedded:
         env["CSCW_PG_PORT"] = str(_free_port())
-    old = {k: os.environ.get(k) for k in ("CSCW_HOME", "CSCW_PG_PORT", "CSCW_PSEUDONYM_KEY")}
+    old = {k: os.environ.get(k) for k in ("CSCW_HOME", "CSCW_PG_PORT", "CSCW_PSEUDONYM_KEY",
+                                          "CSCW_DBT_TASKS")}
     os.environ.update({k: env[k] for k in old if k in env})
     from csc_warehouse.config import get_settings
     from csc_warehouse.warehouse import warehouse_url
@@ -95,3 +101,11 @@ def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
 @pytest.fixture
 def query(cscw: CscwSession) -> Callable[..., list[tuple]]:
     return cscw.query
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the warehouse are integration tests (CI runs them twice: on the
+    embedded default and on the machine's PostgreSQL)."""
+    for item in items:
+        if "cscw" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.integration)

@@ -6,6 +6,7 @@ Airflow is imported. The DAG run is the same one a scheduler would run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -117,10 +118,8 @@ def run_nightly(settings: Settings, *, drop: str | None, night: dt.date,
         ):
             value = x.value
             if isinstance(value, str | bytes):
-                try:
+                with contextlib.suppress(ValueError):
                     value = json.loads(value)
-                except ValueError:
-                    pass
             xcoms[x.task_id] = value
     failed = sorted(t for t, s in states.items() if s in ("failed", "upstream_failed"))
     from csc_warehouse.pipeline import read_task_errors

@@ -163,6 +163,27 @@ def generate(
 
 
 # --- run ---------------------------------------------------------------------------------
+def _dbt_line(result, settings) -> str:
+    """How much dbt built: per-node tasks, or (one Cosmos task) its run_results.json."""
+    nodes = {k: v for k, v in result.task_states.items() if k.startswith("dbt_build.")}
+    if nodes:
+        ok = sum(1 for v in nodes.values() if v == "success")
+        return f"dbt: {ok} of {len(nodes)} nodes built and tested (one Airflow task each)"
+    state = result.task_states.get("dbt_build")
+    rr = settings.dbt_target / "run_results.json"
+    if state and rr.exists():
+        results = json.loads(rr.read_text()).get("results", [])
+        kinds: dict[str, int] = {}
+        bad = 0
+        for r in results:
+            kind = r["unique_id"].split(".")[0]
+            kinds[kind] = kinds.get(kind, 0) + 1
+            bad += r["status"] in ("error", "fail")
+        built = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items()))
+        return f"dbt: {built} ({bad} failed; task {state})"
+    return f"dbt: task {state or 'not run'}"
+
+
 def _print_summary(result, settings, steps: _Steps | None = None) -> None:
     summary = result.xcoms.get("summary") if result.xcoms else None
     load = result.xcoms.get("load_raw") or {}
@@ -177,9 +198,7 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
             else:
                 t.add_row(name, "[dim]absent[/]", "")
         console.print(t)
-    dbt_tasks = {k: v for k, v in result.task_states.items() if k.startswith("dbt_build.")}
-    ok = sum(1 for v in dbt_tasks.values() if v == "success")
-    console.print(f"dbt: {ok} of {len(dbt_tasks)} nodes built and tested")
+    console.print(_dbt_line(result, settings))
     validation = result.xcoms.get("validate")
     if validation:
         console.print(
@@ -198,6 +217,39 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
         pass
 
 
+def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date,
+                     as_of: str | None, fmt: str):
+    """dag.test() with its output in the log file and one progress line per task."""
+    from csc_warehouse import airflow_runner
+    from csc_warehouse.dag_factory import DAG_ID
+    from csc_warehouse.run_progress import TaskWatcher, output_to_file
+
+    if os.environ.get("CSCW_VERBOSE"):
+        return airflow_runner.run_nightly(
+            settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
+        )
+    with output_to_file(log_path) as terminal_fd:
+        term = Console(file=os.fdopen(terminal_fd, "w", buffering=1), highlight=False,
+                       stderr=True)
+        counter = {"n": 0}
+
+        def report(task_id: str, state: str, seconds: float) -> None:
+            counter["n"] += 1
+            mark = {"success": "[green]✓[/]", "skipped": "[yellow]-[/]"}.get(state, "[red]✗[/]")
+            term.print(f"  {mark} {task_id.removeprefix('dbt_build.')} [dim]{state} "
+                       f"({seconds:.1f}s)[/]")
+
+        watcher = TaskWatcher(settings.airflow_home / "airflow.db", DAG_ID, report)
+        watcher.start()
+        try:
+            return airflow_runner.run_nightly(
+                settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
+            )
+        finally:
+            watcher.stop()
+            term.file.flush()
+
+
 def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
          steps: _Steps) -> int:
     from csc_warehouse import airflow_runner, dbt_runner
@@ -211,10 +263,9 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
         airflow_runner.configure(settings)
         dbt_runner.ensure_manifest(url, settings)
         airflow_runner.ensure_metadata_db(settings)
-    with steps(f"run the nightly DAG for {night}"):
-        result = airflow_runner.run_nightly(
-            settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
-        )
+    log_path = settings.logs / f"run-{night.isoformat()}.log"
+    with steps(f"run the nightly DAG for {night} (log: {log_path})"):
+        result = _run_dag_quietly(settings, log_path, drop, night, as_of, fmt)
     _print_summary(result, settings, steps)
     if not result.success:
         console.print(f"[bold red]the nightly run failed[/] (tasks: "

@@ -8,10 +8,24 @@ CSCW_PSEUDONYM_KEY   secret for child_key (HMAC); for the embedded default one i
                      and kept under CSCW_HOME/secrets.
 CSCW_BI_PASSWORD, CSCW_CASEWORK_PASSWORD   passwords of the roles BI tools and caseworkers
                      log in with (no login is granted when unset).
+CSCW_DBT_TASKS       how the DAG renders dbt: per-node (default; one Airflow task per model,
+                     via a Cosmos DbtTaskGroup) or single (one Cosmos task running the
+                     whole build; faster where Airflow's per-task overhead dominates).
 CSCW_DBT_TARGET_PATH dbt's target folder (default CSCW_HOME/dbt-target; the Docker image
                      builds its manifest into dbt_project/target).
 CSCW_REJECT_THRESHOLD  share of a table's rows that may be quarantined before the whole
                      file is rejected (default 0.01).
+CSCW_REJECT_THRESHOLD_903  the same for SSDA903 return files (default 0.05: 903 returns
+                     carry rows the DfE validator flags, and one bad episode also
+                     quarantines what is derived from it). Rejections are always counted
+                     in raw.load_files/raw.load_source_files and listed in raw.rejects.
+CSCW_ALLOW_EMPTY_TABLES  comma-separated contract tables (e.g. "ssd_missing,ext_plan_actions")
+                     whose file may be empty although it had rows last night; for any other
+                     table such a file rejects the drop (a broken export). "*" allows all.
+CSCW_RAW_KEEP_BATCHES  how many loaded batches (nights) raw.<table> keeps in full (default
+                     3, minimum 1); older nights live on in raw.record_history (SCD2).
+CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252), utf8 or
+                     cp1252 - forces the encoding of every CSV in a drop.
 """
 
 from __future__ import annotations
@@ -22,6 +36,8 @@ from pathlib import Path
 
 DEFAULT_PG_PORT = 54329
 DEFAULT_REJECT_THRESHOLD = 0.01
+DEFAULT_REJECT_THRESHOLD_903 = 0.05
+DEFAULT_RAW_KEEP_BATCHES = 3
 #: Project root (the checkout): dbt_project/, expectations/ and dags/ live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +48,16 @@ class Settings:
     warehouse_url: str | None  # None = embedded default
     pg_port: int
     reject_threshold: float
+    dbt_tasks: str = "per-node"  # per-node | single
     project_root: Path = PROJECT_ROOT
+    reject_threshold_903: float = DEFAULT_REJECT_THRESHOLD_903
+    allow_empty_tables: frozenset[str] = frozenset()
+    raw_keep_batches: int = DEFAULT_RAW_KEEP_BATCHES
+    csv_encoding: str = "auto"
+
+    def may_be_empty(self, table: str) -> bool:
+        """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
+        return "*" in self.allow_empty_tables or table in self.allow_empty_tables
 
     # --- folders under CSCW_HOME -------------------------------------------------------
     @property
@@ -103,4 +128,20 @@ def get_settings() -> Settings:
     url = os.environ.get("CSCW_WAREHOUSE_URL") or None
     port = int(os.environ.get("CSCW_PG_PORT", DEFAULT_PG_PORT))
     threshold = float(os.environ.get("CSCW_REJECT_THRESHOLD", DEFAULT_REJECT_THRESHOLD))
-    return Settings(home=home, warehouse_url=url, pg_port=port, reject_threshold=threshold)
+    threshold_903 = float(
+        os.environ.get("CSCW_REJECT_THRESHOLD_903", DEFAULT_REJECT_THRESHOLD_903)
+    )
+    allow_empty = frozenset(
+        t.strip().lower() for t in os.environ.get("CSCW_ALLOW_EMPTY_TABLES", "").split(",")
+        if t.strip()
+    )
+    keep = max(1, int(os.environ.get("CSCW_RAW_KEEP_BATCHES", DEFAULT_RAW_KEEP_BATCHES)))
+    encoding = os.environ.get("CSCW_CSV_ENCODING", "auto").strip().lower() or "auto"
+    if encoding not in ("auto", "utf8", "cp1252"):
+        raise ValueError(f"CSCW_CSV_ENCODING={encoding!r}: use auto, utf8 or cp1252")
+    dbt_tasks = os.environ.get("CSCW_DBT_TASKS", "per-node")
+    if dbt_tasks not in ("per-node", "single"):
+        raise ValueError(f"CSCW_DBT_TASKS={dbt_tasks!r}: use per-node or single")
+    return Settings(home=home, warehouse_url=url, pg_port=port, reject_threshold=threshold,
+                    reject_threshold_903=threshold_903, allow_empty_tables=allow_empty,
+                    raw_keep_batches=keep, csv_encoding=encoding, dbt_tasks=dbt_tasks)

@@ -32,7 +32,22 @@ def _night(logical_date) -> dt.date:
     return pendulum.instance(logical_date).in_timezone(TIMEZONE).date()
 
 
-def _dbt_task_group():
+def _dbt_vars() -> dict[str, str]:
+    return {
+        "as_of": "{{ ti.xcom_pull(task_ids='load_raw')['as_of'] }}",
+        "batch_id": "{{ ti.xcom_pull(task_ids='load_raw')['batch_id'] }}",
+    }
+
+
+def _dbt_build():
+    """The dbt step, rendered by astronomer-cosmos from the pre-built manifest.
+
+    CSCW_DBT_TASKS=per-node (default): a DbtTaskGroup, one Airflow task per model/seed
+    (``dbt build`` of that node and its tests), so a scheduler shows, retries and runs each
+    model separately. CSCW_DBT_TASKS=single: one Cosmos DbtBuildLocalOperator running the
+    whole project in one dbt invocation (the fast path for tests and small machines; same
+    models, same tests, same order).
+    """
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
@@ -40,10 +55,26 @@ def _dbt_task_group():
     from csc_warehouse.warehouse import warehouse_url
 
     settings = get_settings()
-    watcher = os.environ.get("CSCW_COSMOS_EXECUTION", "local") == "watcher"
     # dbt's profile reads the warehouse from the environment; set it for the task process
     # (no secret goes into a rendered template field)
     os.environ.update(dbt_env(warehouse_url(settings, start=False), settings))
+    profile_config = ProfileConfig(
+        profile_name=PROFILE_NAME,
+        target_name=TARGET_NAME,
+        profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
+    )
+    if settings.dbt_tasks == "single":
+        from cosmos.operators.local import DbtBuildLocalOperator
+
+        return DbtBuildLocalOperator(
+            task_id="dbt_build",
+            project_dir=str(settings.dbt_project_dir),
+            profile_config=profile_config,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            install_deps=False,
+            exclude=["resource_type:unit_test"],
+            vars=_dbt_vars(),
+        )
     return DbtTaskGroup(
         group_id="dbt_build",
         project_config=ProjectConfig(
@@ -51,31 +82,22 @@ def _dbt_task_group():
             manifest_path=manifest_path(settings),
             install_dbt_deps=False,
         ),
-        profile_config=ProfileConfig(
-            profile_name=PROFILE_NAME,
-            target_name=TARGET_NAME,
-            profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
-        ),
+        profile_config=profile_config,
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.WATCHER if watcher else ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.LOCAL,
             invocation_mode=InvocationMode.DBT_RUNNER,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.AFTER_EACH if watcher else TestBehavior.BUILD,
+            test_behavior=TestBehavior.BUILD,
             # unit tests are CI's job (uv run pytest runs them); nightly runs data tests
             exclude=["resource_type:unit_test"],
             emit_datasets=False,
             enable_mock_profile=False,
+            # a test with two parents (relationships) runs after both are built
+            should_detach_multiple_parents_tests=True,
         ),
-        operator_args={
-            "install_deps": False,
-            **({"deferrable": False, "poke_interval": 1} if watcher else {}),
-            "vars": {
-                "as_of": "{{ ti.xcom_pull(task_ids='load_raw')['as_of'] }}",
-                "batch_id": "{{ ti.xcom_pull(task_ids='load_raw')['batch_id'] }}",
-            },
-        },
+        operator_args={"install_deps": False, "vars": _dbt_vars()},
         default_args={"retries": 0},
     )
 
@@ -170,7 +192,7 @@ def build_nightly_dag() -> DAG:
         found = find_drop()
         checked = check_drop(found)
         loaded = load_raw(found, checked)
-        dbt_build = _dbt_task_group()
+        dbt_build = _dbt_build()
         validated = validate(loaded)
         published = publish(loaded, validated)
         summary(loaded, validated, published)

@@ -181,7 +181,6 @@ class EmbeddedWarehouse:
                 if self._postmaster_pid() is None:
                     opts = (
                         f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir} "
-                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                         "-c max_connections=100 -c shared_buffers=256MB -c work_mem=64MB "
                         "-c maintenance_work_mem=256MB -c max_wal_size=2GB"
                     )
