@@ -98,6 +98,21 @@ def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
                 os.environ[k] = v
 
 
+@pytest.fixture(scope="session")
+def built_warehouse(cscw: CscwSession, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One clean generated night, run through ``cscw run``, shared by tests that only need
+    a fully built warehouse (every model materialised)."""
+    import datetime as dt
+
+    from csc_warehouse.generate import generate_drop
+
+    night = dt.date(2026, 11, 27)
+    drop = tmp_path_factory.mktemp("landing") / night.isoformat()
+    gen = generate_drop(drop, children=150, years=4, as_of=night, seed=11)
+    proc = cscw.run("run", "--drop", str(drop))
+    return {"drop": drop, "gen": gen, "proc": proc, "night": night}
+
+
 @pytest.fixture
 def query(cscw: CscwSession) -> Callable[..., list[tuple]]:
     return cscw.query

@@ -12,17 +12,13 @@ import shutil
 
 import pytest
 
-from csc_warehouse.generate import generate_drop
-
 NIGHT = dt.date(2026, 11, 27)
 
 
 @pytest.fixture(scope="module")
-def night(cscw, tmp_path_factory):
-    drop = tmp_path_factory.mktemp("landing") / NIGHT.isoformat()
-    gen = generate_drop(drop, children=150, years=4, as_of=NIGHT, seed=11)
-    proc = cscw.run("run", "--drop", str(drop))
-    return {"drop": drop, "gen": gen, "proc": proc}
+def night(built_warehouse):
+    assert built_warehouse["night"] == NIGHT
+    return built_warehouse
 
 
 def test_run_succeeds_and_reports(night):

@@ -142,6 +142,27 @@ def dbt_parse() -> None:
     print(path)
 
 
+@app.command(
+    "dbt",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def dbt_cmd(ctx: typer.Context) -> None:
+    """Run a dbt command against the warehouse in use, e.g. `cscw dbt test --select
+    test_type:unit` (profile, target and vars as the nightly uses them)."""
+    from csc_warehouse import dbt_runner
+    from csc_warehouse.warehouse import warehouse_url
+
+    settings = get_settings()
+    if not ctx.args:
+        raise typer.BadParameter("give a dbt command, e.g. `cscw dbt test --select test_type:unit`")
+    res = dbt_runner.invoke(list(ctx.args), warehouse_url(settings), settings)
+    failures = res.failures()
+    for f in failures:
+        console.print(f"[red]{f['status']}[/] {f['unique_id']}: {f['message']}")
+    console.print(f"dbt {ctx.args[0]}: {len(res.nodes)} nodes, {len(failures)} failed")
+    raise typer.Exit(0 if res.success else 1)
+
+
 # --- generate ----------------------------------------------------------------------------
 @app.command()
 def generate(
