@@ -63,6 +63,7 @@ RUN pip install --no-cache-dir --no-deps -e . \
 # rather than shipping an image without a manifest (CSCW_DBT_PARSE=0 skips it on purpose).
 RUN if [ "${CSCW_DBT_PARSE}" = "1" ]; then \
         CSCW_HOME=/tmp/cscw-build \
+        CSCW_DBT_TARGET_PATH=/opt/cscw/dbt_project/target \
         CSCW_WAREHOUSE_URL="postgresql://cscw@localhost:5432/warehouse" \
         cscw dbt-parse \
         && rm -rf /tmp/cscw-build \
@@ -73,5 +74,6 @@ RUN if [ "${CSCW_DBT_PARSE}" = "1" ]; then \
     fi
 
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/cscw/dags \
-    CSCW_HOME=/opt/airflow/cscw
+    CSCW_HOME=/opt/airflow/cscw \
+    CSCW_DBT_TARGET_PATH=/opt/cscw/dbt_project/target
 WORKDIR /opt/airflow
