@@ -108,7 +108,7 @@ def ensure_manifest(url: str, settings: Settings) -> Path:
     fp = _project_fingerprint(settings)
     if path.exists() and stamp.exists() and json.loads(stamp.read_text()).get("fp") == fp:
         return path
-    res = invoke(["parse"], url, settings)
+    res = invoke(["--quiet", "parse"], url, settings)
     if not res.success or not path.exists():
         raise DbtError(f"dbt parse failed; see {settings.logs / 'dbt' / 'dbt.log'}")
     stamp.write_text(json.dumps({"fp": fp}))
