@@ -146,6 +146,14 @@ def validate(run_id: str, as_of: str, batch_id: str | None,
         "failed": report.failed,
         "critical_failures": [o.expectation for o in report.critical_failures],
         "warnings_failed": [o.expectation for o in report.warnings_failed],
+        # every warning's count, with the worklist that lists the rows (for the summary)
+        "warnings": [
+            {"check": o.expectation, "unexpected": o.unexpected_count, "of": o.element_count,
+             "success": o.success, "worklist": f"analytics.{o.worklist}" if o.worklist else None}
+            for o in report.outcomes if o.severity == "warning"
+        ],
+        "data_docs": str(settings.gx_docs / "index.html")
+        if (settings.gx_docs / "index.html").exists() else None,
     }
     if report.critical_failures:
         from csc_warehouse.publish import record_failure

@@ -2,18 +2,36 @@
 
 dbt builds tonight's marts into ``marts_audit``; once dbt's tests, the enforced contracts and
 the critical GX suite have passed, one transaction renames ``marts`` <-> ``marts_audit``.
-A BI query sees either last night's marts or tonight's, never a mix; a night that fails
-before this step leaves ``marts`` exactly as it was.
+A BI query, or a BI transaction spanning several queries, sees either last night's marts or
+tonight's, never a mix (the swap locks every mart first, see :func:`_lock_marts`); a night
+that fails before this step leaves ``marts`` exactly as it was. The run is marked
+published in dq.pipeline_runs in the same transaction, so marts.data_completeness (a view
+over published runs) changes together with the marts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
+
+from psycopg2 import sql
 
 from csc_warehouse.warehouse.db import transaction
 
+log = logging.getLogger(__name__)
+
 PUBLISHED = "marts"
 AUDIT = "marts_audit"
+
+
+#: how long one publish attempt waits for readers to finish before it retries
+LOCK_TIMEOUT = "20s"
+ATTEMPTS = 6
+
+
+class PublishLockTimeout(RuntimeError):
+    """Readers held the marts for too long: nothing was published this time."""
 
 
 def audit_tables(cur) -> list[str]:
@@ -25,26 +43,74 @@ def audit_tables(cur) -> list[str]:
     return [r[0] for r in cur.fetchall()]
 
 
-def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
-    """Swap marts_audit in as marts; returns the published relations."""
-    with transaction(url) as cur:
-        cur.execute("select pg_advisory_xact_lock(hashtext('cscw_publish'))")
-        tables = audit_tables(cur)
-        if not tables:
-            raise RuntimeError(f"nothing to publish: schema {AUDIT} is empty")
-        cur.execute(f"alter schema {PUBLISHED} rename to {PUBLISHED}_swap")
-        cur.execute(f"alter schema {AUDIT} rename to {PUBLISHED}")
-        cur.execute(f"alter schema {PUBLISHED}_swap rename to {AUDIT}")
-        _after_swap(cur)
-        cur.execute(
-            """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
-                   finished_at)
-               values (%s, %s, %s, 'published', %s, now())
-               on conflict (run_id) do update set status = 'published',
-                   message = excluded.message, finished_at = now()""",
-            (run_id, as_of, batch_id, f"published {len(tables)} relations"),
-        )
+def _relations(cur, schema: str) -> list[str]:
+    cur.execute(
+        """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1""",
+        (schema,),
+    )
+    return [r[0] for r in cur.fetchall()]
+
+
+def _lock_marts(cur) -> None:
+    """Take ACCESS EXCLUSIVE on every relation of both schemas before renaming them.
+
+    Renaming a schema alone takes no lock on its tables, so a BI transaction that had read
+    one mart could read the next one from the other night. With the locks, publish waits
+    for transactions that have read the marts to end, and queries that start meanwhile
+    wait for the swap to commit (then PostgreSQL looks the name up again and reads the new
+    marts): every transaction sees one night's marts.
+    """
+    rels = [sql.Identifier(schema, r) for schema in (PUBLISHED, AUDIT)
+            for r in _relations(cur, schema)]
+    if rels:
+        cur.execute(sql.SQL("lock table {} in access exclusive mode").format(
+            sql.SQL(", ").join(rels)))
+
+
+def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
+    cur.execute("select pg_advisory_xact_lock(hashtext('cscw_publish'))")
+    cur.execute("set local lock_timeout = %s", (LOCK_TIMEOUT,))
+    tables = audit_tables(cur)
+    if not tables:
+        raise RuntimeError(f"nothing to publish: schema {AUDIT} is empty")
+    _lock_marts(cur)
+    cur.execute(f"alter schema {PUBLISHED} rename to {PUBLISHED}_swap")
+    cur.execute(f"alter schema {AUDIT} rename to {PUBLISHED}")
+    cur.execute(f"alter schema {PUBLISHED}_swap rename to {AUDIT}")
+    _after_swap(cur)
+    cur.execute(
+        """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
+               finished_at)
+           values (%s, %s, %s, 'published', %s, now())
+           on conflict (run_id) do update set status = 'published',
+               message = excluded.message, finished_at = now()""",
+        (run_id, as_of, batch_id, f"published {len(tables)} relations"),
+    )
     return tables
+
+
+def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
+    """Swap marts_audit in as marts in one transaction; returns the published relations.
+
+    When readers hold the marts longer than LOCK_TIMEOUT, or a reader deadlocks with the
+    swap, the attempt rolls back (the marts are untouched) and is retried.
+    """
+    from psycopg2 import errors
+
+    last: Exception | None = None
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction(url) as cur:
+                return _swap(cur, run_id, as_of, batch_id)
+        except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
+            last = exc
+            log.warning("publish attempt %d: readers hold the marts (%s); retrying",
+                        attempt, str(exc).strip().splitlines()[0])
+            time.sleep(min(2 * attempt, 10))
+    raise PublishLockTimeout(
+        f"could not lock the marts after {ATTEMPTS} attempts; nothing published: {last}"
+    )
 
 
 def _after_swap(cur) -> None:

@@ -8,17 +8,22 @@ from GX's capped unexpected lists. Every expectation's result lands in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import shutil
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from csc_warehouse.config import Settings
 from csc_warehouse.validate.suites import SuiteSpec, load_suites
 from csc_warehouse.warehouse.db import sqlalchemy_url, transaction
 
 log = logging.getLogger(__name__)
+DOCS_SITE = "cscw_data_docs"
 
 
 @dataclass
@@ -35,6 +40,7 @@ class ExpectationOutcome:
     unexpected_count: int | None
     unexpected_percent: float | None
     mostly: float | None
+    worklist: str | None = None
 
 
 @dataclass
@@ -78,55 +84,109 @@ def _observed(result: dict) -> str | None:
     return None
 
 
+def _gx_query(query: str) -> str:
+    """GX query assets must start with SELECT: wrap a query with a CTE in a subquery."""
+    if query.lstrip()[:7].lower() == "select ":
+        return query
+    return f"select * from ({query}) as asset"
+
+
+def _data_docs_site(ctx, folder: Path) -> None:
+    """A local Data Docs site in ``folder`` (rebuilt each night: tonight's results only;
+    the history is in dq.validation_results)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    # the ephemeral context comes with a "local_site" in a temp folder: replace it
+    for name in list(ctx.get_site_names()):
+        ctx.delete_data_docs_site(name)
+    ctx.add_data_docs_site(
+        site_name=DOCS_SITE,
+        site_config={
+            "show_how_to_buttons": False,
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(folder)},
+        },
+    )
+
+
+def _outcome(suite: SuiteSpec, asset_name: str, spec, r) -> ExpectationOutcome:
+    result = r.result or {}
+    observed = _observed(result)
+    exc = getattr(r, "exception_info", None) or {}
+    if not r.success and exc.get("raised_exception"):
+        # a broken query or expectation fails the check (fail closed), with its reason
+        observed = f"error: {exc.get('exception_message')}"[:2000]
+    return ExpectationOutcome(
+        suite=suite.name,
+        severity=suite.severity,
+        expectation=spec.name,
+        expectation_type=spec.type,
+        table_name=asset_name,
+        column_name=spec.column,
+        success=bool(r.success),
+        observed_value=observed,
+        element_count=result.get("element_count"),
+        unexpected_count=result.get("unexpected_count"),
+        unexpected_percent=result.get("unexpected_percent"),
+        mostly=spec.mostly,
+        worklist=spec.worklist,
+    )
+
+
 def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = None,
+               as_of: dt.date | None = None, data_docs: bool = True,
                ) -> list[ExpectationOutcome]:
+    """Run every suite's assets with GX Core (SQL engine, ephemeral context).
+
+    ``as_of`` is substituted into the queries' ``{as_of}`` placeholder as a date literal.
+    With ``data_docs`` the night's Data Docs are built into ``settings.gx_docs``.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
     suites = suites if suites is not None else load_suites(settings.expectations_dir)
     ctx = gx.get_context(mode="ephemeral")
-    try:
+    with contextlib.suppress(Exception):  # cosmetic only
         ctx.variables.progress_bars = {"globally": False}
-    except Exception:  # noqa: BLE001 - cosmetic only
-        pass
+    if data_docs:
+        _data_docs_site(ctx, settings.gx_docs)
     source = ctx.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
     outcomes: list[ExpectationOutcome] = []
     for suite in suites:
         for asset in suite.assets:
-            gx_asset = source.add_query_asset(f"{suite.name}__{asset.name}", query=asset.query)
+            started = time.monotonic()
+            gx_asset = source.add_query_asset(f"{suite.name}__{asset.name}",
+                                              query=_gx_query(asset.render(as_of)))
             batch_def = gx_asset.add_batch_definition_whole_table("tonight")
             gx_suite = ctx.suites.add(
                 gx.ExpectationSuite(
                     f"{suite.name}__{asset.name}",
                     expectations=[_gx_class(e.type)(**e.kwargs) for e in asset.expectations],
+                    meta={"severity": suite.severity},
                 )
             )
             vd = ctx.validation_definitions.add(
                 gx.ValidationDefinition(name=gx_suite.name, data=batch_def, suite=gx_suite)
             )
-            fmt: dict = {"result_format": "SUMMARY"}
+            # SUMMARY: counts and a small sample. The failing rows themselves are listed by
+            # query (the worklists in analytics), not from GX's capped unexpected lists.
+            fmt: dict = {"result_format": "SUMMARY", "return_unexpected_index_query": False}
             if asset.key:
                 fmt["unexpected_index_column_names"] = [asset.key]
             res = vd.run(result_format=fmt)
             # results come back in the suite's order
             for spec, r in zip(asset.expectations, res.results, strict=True):
-                result = r.result or {}
-                outcomes.append(
-                    ExpectationOutcome(
-                        suite=suite.name,
-                        severity=suite.severity,
-                        expectation=spec.name,
-                        expectation_type=spec.type,
-                        table_name=asset.name,
-                        column_name=spec.column,
-                        success=bool(r.success),
-                        observed_value=_observed(result),
-                        element_count=result.get("element_count"),
-                        unexpected_count=result.get("unexpected_count"),
-                        unexpected_percent=result.get("unexpected_percent"),
-                        mostly=spec.kwargs.get("mostly"),
-                    )
-                )
+                outcomes.append(_outcome(suite, asset.name, spec, r))
+            log.info("%s/%s: %d expectations in %.1fs", suite.name, asset.name,
+                     len(asset.expectations), time.monotonic() - started)
+    if data_docs:
+        try:
+            ctx.build_data_docs(site_names=[DOCS_SITE])
+        except Exception:  # noqa: BLE001 - the docs are a convenience; results are stored
+            log.exception("building GX Data Docs failed")
     return outcomes
 
 
@@ -151,6 +211,6 @@ def store_results(url: str, run_id: str, as_of: dt.date, batch_id: str | None,
 
 def validate(url: str, settings: Settings, run_id: str, as_of: dt.date,
              batch_id: str | None) -> ValidationReport:
-    outcomes = run_suites(url, settings)
+    outcomes = run_suites(url, settings, as_of=as_of)
     store_results(url, run_id, as_of, batch_id, outcomes)
     return ValidationReport(run_id=run_id, as_of=as_of, outcomes=outcomes)

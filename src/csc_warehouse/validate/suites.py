@@ -1,24 +1,58 @@
-"""The validation suites, read from ``expectations/*.yml`` (reviewed like code)."""
+"""The validation suites, read from ``expectations/*.yml`` (reviewed like code).
+
+A suite file has a ``severity`` (``critical`` blocks publishing, ``warning`` is recorded and
+reported) and a list of assets. An asset is a query over tonight's staging views with a
+``key`` (the column that identifies a failing row) and GX Core expectations: ``type`` plus
+the expectation's keyword arguments (``column``, ``value_set``, ``mostly``, ...).
+
+Extra keys on an expectation are project metadata, not passed to GX:
+
+- ``name``: the stable label stored in dq.validation_results and charted in
+  marts.data_completeness (default: derived from the type and column);
+- ``contract_column`` / ``references``: the contract column (and ``table.column`` it
+  references) an expectation covers, so a test can prove the suite covers the contract;
+- ``worklist``: the analytics model listing the rows this expectation counts as unexpected.
+
+Placeholders in a query, substituted when the suite runs:
+
+- ``{as_of}``: the night's as_of date, as a SQL date literal (``date 'YYYY-MM-DD'``);
+- ``{required_columns}``: the contract's required columns as a ``values`` list of
+  ``(table_name, column_name)`` rows.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 SEVERITIES = ("critical", "warning")
+#: expectation keys that are project metadata, never passed to GX
+META_KEYS = ("name", "contract_column", "references", "worklist", "description")
+AS_OF = "{as_of}"
+REQUIRED_COLUMNS = "{required_columns}"
 
 
 @dataclass(frozen=True)
 class ExpectationSpec:
     name: str
     type: str  # GX expectation type, e.g. expect_column_values_to_be_unique
-    kwargs: dict
+    kwargs: dict  # passed to the GX expectation class
+    meta: dict = field(default_factory=dict)
 
     @property
     def column(self) -> str | None:
         return self.kwargs.get("column") or self.kwargs.get("column_A")
+
+    @property
+    def mostly(self) -> float | None:
+        return self.kwargs.get("mostly")
+
+    @property
+    def worklist(self) -> str | None:
+        return self.meta.get("worklist")
 
 
 @dataclass(frozen=True)
@@ -29,6 +63,10 @@ class AssetSpec:
     expectations: tuple[ExpectationSpec, ...]
     contract_table: str | None = None
 
+    def render(self, as_of: dt.date | None = None) -> str:
+        """The query with its placeholders substituted (as_of as a date literal)."""
+        return render_query(self.query, as_of)
+
 
 @dataclass(frozen=True)
 class SuiteSpec:
@@ -37,15 +75,56 @@ class SuiteSpec:
     description: str
     assets: tuple[AssetSpec, ...] = field(default_factory=tuple)
 
+    @property
+    def expectations(self) -> list[tuple[AssetSpec, ExpectationSpec]]:
+        return [(a, e) for a in self.assets for e in a.expectations]
+
+
+def as_of_literal(as_of: dt.date) -> str:
+    """A SQL date literal, built from a real date (never from text), so it is safe to
+    substitute into a query."""
+    if isinstance(as_of, dt.datetime) or not isinstance(as_of, dt.date):
+        raise TypeError(f"as_of must be a datetime.date, not {type(as_of).__name__}")
+    return f"date '{as_of.isoformat()}'"
+
+
+def required_columns_values() -> str:
+    """``values ('table', 'column'), ...`` for every required column of the contract."""
+    from csc_warehouse.contract import load_contract
+
+    def lit(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    rows = [
+        f"({lit(t.name)}, {lit(c)})"
+        for t in load_contract().tables.values()
+        for c in t.required_columns
+    ]
+    return "values " + ", ".join(rows)
+
+
+def render_query(query: str, as_of: dt.date | None = None) -> str:
+    if AS_OF in query:
+        if as_of is None:
+            raise ValueError("this query needs as_of ({as_of} placeholder) but none was given")
+        query = query.replace(AS_OF, as_of_literal(as_of))
+    if REQUIRED_COLUMNS in query:
+        query = query.replace(REQUIRED_COLUMNS, required_columns_values())
+    return query
+
 
 def _expectation(raw: dict, asset: str) -> ExpectationSpec:
     raw = dict(raw)
     etype = raw.pop("type")
-    name = raw.pop("name", None)
+    meta = {k: raw.pop(k) for k in META_KEYS if k in raw}
+    name = meta.get("name")
     col = raw.get("column") or raw.get("column_A") or ""
     label = name or f"{etype.removeprefix('expect_').replace('_', ' ')}"
+    mostly = raw.get("mostly")
+    if mostly is not None and not 0 <= float(mostly) <= 1:
+        raise ValueError(f"{asset}: mostly must be between 0 and 1, not {mostly}")
     return ExpectationSpec(name=f"{asset}: {label}{' (' + col + ')' if col and not name else ''}",
-                           type=etype, kwargs=raw)
+                           type=etype, kwargs=raw, meta=meta)
 
 
 def load_suite(path: Path) -> SuiteSpec:
@@ -53,6 +132,10 @@ def load_suite(path: Path) -> SuiteSpec:
     severity = doc.get("severity", "critical")
     if severity not in SEVERITIES:
         raise ValueError(f"{path}: severity must be one of {SEVERITIES}")
+    for a in doc["assets"]:
+        if "--" in a["query"]:
+            # queries are folded onto one line: a line comment would swallow the rest
+            raise ValueError(f"{path}: asset {a['name']}: use /* */ comments in queries, not --")
     assets = tuple(
         AssetSpec(
             name=a["name"],
@@ -63,8 +146,16 @@ def load_suite(path: Path) -> SuiteSpec:
         )
         for a in doc["assets"]
     )
+    names = [e.name for a in assets for e in a.expectations]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{path}: expectation names must be unique: {dupes}")
     return SuiteSpec(doc["name"], severity, doc.get("description", ""), assets)
 
 
 def load_suites(folder: Path) -> list[SuiteSpec]:
-    return [load_suite(p) for p in sorted(folder.glob("*.yml"))]
+    suites = [load_suite(p) for p in sorted(folder.glob("*.yml"))]
+    names = [s.name for s in suites]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{folder}: suite names must be unique: {names}")
+    return suites

@@ -1,0 +1,116 @@
+{#- Looked-after children on as_of whose current location is not known (measures.md s.6):
+    not exactly one open placement, or the latest open placement lacks a type, a valid UK
+    postcode, a provider (unless T0-T4 or Z1x) or a URN (unless P1-P3, R1, R2, R5, T0-T4,
+    Z1x). Same rows as the GX warning "current_location: current location known"
+    (expectations/warnings.yml); keep the two in step. -#}
+with
+
+cla_episodes as (
+
+    select * from {{ ref('stg_ssd__cla_episodes') }}
+
+),
+
+placements as (
+
+    select * from {{ ref('stg_ssd__cla_placements') }}
+
+),
+
+looked_after as (
+
+    select distinct person_id
+    from cla_episodes
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+),
+
+open_placements as (
+
+    select
+        person_id,
+        cla_id,
+        placement_id,
+        nullif(btrim(placement_type), '') as placement_type,
+        nullif(btrim(provider), '') as provider,
+        upper(btrim(postcode)) as postcode,
+        nullif(btrim(urn), '') as urn,
+        count(*) over (partition by person_id) as open_placements,
+        row_number() over (
+            partition by person_id order by start_date desc, placement_id desc
+        ) as latest
+
+    from placements
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+),
+
+checked as (
+
+    select
+        looked_after.person_id,
+        open_placements.cla_id,
+        open_placements.placement_id,
+        open_placements.placement_type,
+        coalesce(open_placements.open_placements, 0)::integer as open_placements,
+        nullif(concat_ws('; ',
+            case
+                when open_placements.person_id is null then 'no open placement'
+                when open_placements.open_placements > 1 then 'more than one open placement'
+            end,
+            case
+                when open_placements.person_id is not null
+                    and open_placements.placement_type is null
+                    then 'placement type'
+            end,
+            case
+                when open_placements.person_id is not null
+                    and (
+                        open_placements.postcode is null
+                        or open_placements.postcode !~ '^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$'
+                    )
+                    then 'valid postcode'
+            end,
+            case
+                when open_placements.person_id is not null
+                    and open_placements.provider is null
+                    and not coalesce(
+                        open_placements.placement_type in ('T0', 'T1', 'T2', 'T3', 'T4')
+                        or open_placements.placement_type like 'Z1%', false)
+                    then 'provider'
+            end,
+            case
+                when open_placements.person_id is not null
+                    and open_placements.urn is null
+                    and not coalesce(
+                        open_placements.placement_type in (
+                            'P1', 'P2', 'P3', 'R1', 'R2', 'R5', 'T0', 'T1', 'T2', 'T3', 'T4')
+                        or open_placements.placement_type like 'Z1%', false)
+                    then 'URN'
+            end
+        ), '') as what_is_missing
+
+    from looked_after
+    left join open_placements
+        on looked_after.person_id = open_placements.person_id
+        and open_placements.latest = 1
+
+),
+
+final as (
+
+    select
+        person_id,
+        cla_id,
+        placement_id,
+        placement_type,
+        open_placements,
+        what_is_missing,
+        {{ as_of() }} as as_of
+
+    from checked
+    where what_is_missing is not null
+
+)
+
+select * from final

@@ -1,0 +1,83 @@
+{#- Children open at level 2-4 on as_of (an open CIN episode, CP plan or looked-after
+    episode) with no address open on as_of (measures.md s.6). level is the highest open
+    level. Same rows as the GX warning "current_address: current address known"
+    (expectations/warnings.yml); keep the two in step. -#}
+with
+
+cin_episodes as (
+
+    select * from {{ ref('stg_ssd__cin_episodes') }}
+
+),
+
+cp_plans as (
+
+    select * from {{ ref('stg_ssd__cp_plans') }}
+
+),
+
+cla_episodes as (
+
+    select * from {{ ref('stg_ssd__cla_episodes') }}
+
+),
+
+addresses as (
+
+    select * from {{ ref('stg_ssd__addresses') }}
+
+),
+
+open_levels as (
+
+    select person_id, 2 as level
+    from cin_episodes
+    where {{ is_open_on('referral_date', 'close_date', as_of()) }}
+
+    union all
+
+    select person_id, 3 as level
+    from cp_plans
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+    union all
+
+    select person_id, 4 as level
+    from cla_episodes
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+),
+
+open_children as (
+
+    select person_id, max(level) as level
+    from open_levels
+    where person_id is not null
+    group by person_id
+
+),
+
+current_addresses as (
+
+    select distinct person_id
+    from addresses
+    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+
+),
+
+final as (
+
+    select
+        open_children.person_id,
+        open_children.level::integer as level,
+        case open_children.level when 2 then 'CIN' when 3 then 'CP' else 'CLA' end
+            as level_name,
+        {{ as_of() }} as as_of
+
+    from open_children
+    left join current_addresses on open_children.person_id = current_addresses.person_id
+    where current_addresses.person_id is null
+
+)
+
+select * from final

@@ -1,0 +1,64 @@
+"""The warning expectations and the worklists agree: GX's unexpected_count for each warning
+equals its worklist's row count, night by night, and the worklists list the injected faults.
+
+Uses the nights of tests/test_wap_nights.py (run once per session).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from csc_warehouse.config import PROJECT_ROOT
+from csc_warehouse.validate.suites import load_suite
+from test_wap_nights import nights
+
+WARNINGS = load_suite(PROJECT_ROOT / "expectations" / "warnings.yml")
+CHECKS = [(e.name, e.worklist) for _, e in WARNINGS.expectations]
+
+
+@pytest.fixture(scope="module")
+def three(cscw, tmp_path_factory):
+    return nights(cscw, tmp_path_factory)
+
+
+@pytest.mark.parametrize("night", ["warnings", "critical", "good"])
+@pytest.mark.parametrize(("check", "worklist"), CHECKS, ids=[w for _, w in CHECKS])
+def test_gx_unexpected_count_equals_worklist_rows(three, night, check, worklist):
+    n = three.nights[night]
+    rows = three.cscw.query(
+        "select unexpected_count, element_count, success from dq.validation_results "
+        "where run_id = %s and expectation = %s", (n.run_id, check))
+    assert len(rows) == 1, f"{check}: no result for night {n.date}"
+    unexpected, element_count, _ = rows[0]
+    assert unexpected == len(n.worklists[worklist]), (check, worklist)
+    assert element_count is not None and element_count >= unexpected
+
+
+def test_the_faulty_night_fails_warnings_and_lists_the_records(three):
+    n = three.nights["warnings"]
+    failing = [c for c, _ in CHECKS if three.cscw.query(
+        "select not success from dq.validation_results where run_id = %s "
+        "and expectation = %s", (n.run_id, c)) == [(True,)]]
+    assert "step_downs: step-down to early help authorised" in failing
+    # every listed unauthorised step-down is an injected fault, and every injected one
+    # (closed by as_of) is listed
+    listed = {r["referral_id"] for r in n.worklists["wl_step_down_without_authorisation"]}
+    injected = {f["key"] for f in n.injected if f["kind"] == "blank_rc9_authorisation"}
+    assert listed and listed == injected
+    assert all(r["what_is_missing"] == "authorised by; authorised date"
+               for r in n.worklists["wl_step_down_without_authorisation"])
+    # missing postcodes of current placements show up as "valid postcode"
+    no_postcode = {f["key"] for f in n.injected if f["kind"] == "missing_postcode"}
+    flagged = {r["placement_id"] for r in n.worklists["wl_current_location_unknown"]
+               if "valid postcode" in r["what_is_missing"]}
+    assert flagged and flagged <= no_postcode
+
+
+def test_summary_reports_warnings_with_their_worklists(three):
+    import json
+
+    summary = json.loads((three.cscw.home / "reports" / "runs" / "latest.json").read_text())
+    warnings = {w["check"]: w for w in summary["validation"]["warnings"]}
+    assert set(warnings) == {c for c, _ in CHECKS}
+    for check, worklist in CHECKS:
+        assert warnings[check]["worklist"] == f"analytics.{worklist}"
