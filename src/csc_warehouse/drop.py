@@ -51,11 +51,57 @@ class Drop:
         return sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
 
 
+_903_EPISODES = re.compile(r"^(\d{4}[-_])?episodes\.csv$", re.IGNORECASE)
+_903_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _903_episode_files(path: Path) -> list[Path]:
+    found = [p for p in path.iterdir() if p.is_file() and _903_EPISODES.match(p.name)]
+    for sub in (p for p in path.iterdir() if p.is_dir()):
+        found += [p for p in sub.iterdir() if p.is_file() and _903_EPISODES.match(p.name)]
+    return sorted(found)
+
+
+def infer_903_drop_date(path: Path) -> dt.date | None:
+    """The drop date of a manifest-less SSDA903 folder whose name is not a date: the latest
+    DECOM or DEC in its episodes files (a return describes care up to that day), never
+    later than today. None when the folder holds no 903 episodes file."""
+    import csv
+
+    files = _903_episode_files(path)
+    if not files:
+        return None
+    latest: dt.date | None = None
+    today = dt.date.today()
+    for f in files:
+        with f.open(newline="", encoding="latin-1") as fh:  # dates are ASCII
+            reader = csv.reader(fh)
+            header = [c.strip().lstrip("\ufeff\xef\xbb\xbf").upper() for c in next(reader, [])]
+            cols = [i for i, c in enumerate(header) if c in ("DECOM", "DEC")]
+            for rec in reader:
+                for i in cols:
+                    m = _903_DATE.match(rec[i]) if i < len(rec) else None
+                    if not m:
+                        continue
+                    try:
+                        d = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                    except ValueError:
+                        continue
+                    if d <= today and (latest is None or d > latest):
+                        latest = d
+    return latest
+
+
 def drop_date_of(path: Path, manifest: dict | None) -> dt.date:
+    """manifest drop_date, else a YYYY-MM-DD folder name, else (an SSDA903 folder only) the
+    latest DECOM/DEC of its episodes (``infer_903_drop_date``)."""
     if manifest and manifest.get("drop_date"):
         return dt.date.fromisoformat(manifest["drop_date"])
     if _DATE_DIR.match(path.name):
         return dt.date.fromisoformat(path.name)
+    inferred = infer_903_drop_date(path)
+    if inferred is not None:
+        return inferred
     raise DropError(
         f"{path}: cannot tell the drop's date: name the folder YYYY-MM-DD or give "
         f"drop_date in {MANIFEST_NAME}"

@@ -32,7 +32,8 @@ def render_dbt_sources(contract: Contract | None = None) -> str:
                 "name": t.name,
                 "description": t.description
                 + " Every row carries _batch_id, _drop_date, _source_file, _file_sha256,"
-                " _row_number, _loaded_at and _extra (columns outside the contract).",
+                " _row_number, _loaded_at, _extra (columns outside the contract) and"
+                " _row_hash. Holds the last CSCW_RAW_KEEP_BATCHES nights; staging reads one.",
                 "columns": cols,
             }
         )
@@ -59,6 +60,18 @@ def render_dbt_sources(contract: Contract | None = None) -> str:
                         "description": "One row per contract table per batch: loaded or "
                         "absent, row counts, columns present.",
                     },
+                    {
+                        "name": "load_source_files",
+                        "description": "One row per input file of a batch (an SSDA903 drop "
+                        "feeds a raw table from several files): rows, quarantined, loaded or "
+                        "ignored.",
+                    },
+                    {
+                        "name": "record_history",
+                        "description": "SCD2 history of every record of every contract "
+                        "table across all nights: valid_from_drop (inclusive) to "
+                        "valid_to_drop (exclusive, null = current), the record as jsonb.",
+                    },
                 ],
             },
         ],
@@ -84,6 +97,8 @@ def render_markdown(contract: Contract | None = None) -> str:
         "Windows-1252 (detected). CRLF or LF. Quoted fields may hold commas and newlines.",
         "- Dates: `YYYY-MM-DD` (a time part is accepted and dropped). `DD/MM/YYYY` when the "
         "manifest says `\"date_format\": \"uk\"` for the file (or the whole drop).",
+        "- Encoding: detected; force it with `\"encoding\": \"cp1252\"` (or `utf8`) in the "
+        "manifest (per file or drop) or `CSCW_CSV_ENCODING`.",
         "- Empty string = NULL. Codes are case-insensitive and upper-cased on load; listed "
         "aliases are mapped.",
         "- Each drop is a full snapshot of every table. A table you do not have can be left "
@@ -100,8 +115,24 @@ def render_markdown(contract: Contract | None = None) -> str:
         "| missing or duplicated key, unparseable date, unknown code, non-numeric number | the "
         "row is quarantined in `raw.rejects` (file, row, column, value, reason); the rest "
         "loads |",
-        "| more than 1% of a file's rows quarantined (`CSCW_REJECT_THRESHOLD`) | the whole "
-        "drop is rejected |",
+        "| more than 1% of a file's rows quarantined (`CSCW_REJECT_THRESHOLD`; 5% of a 903 "
+        "file's, `CSCW_REJECT_THRESHOLD_903`) | the whole drop is rejected |",
+        "",
+        "An empty file is accepted for the tables listed in `CSCW_ALLOW_EMPTY_TABLES`.",
+        "",
+        "## History",
+        "",
+        "Each drop is a full snapshot. `raw.<table>` keeps the last `CSCW_RAW_KEEP_BATCHES` "
+        "nights (default 3); `raw.record_history` keeps every version of every record for all "
+        "nights. `select raw.record_as_of('ssd_person', 'P123', date '2026-11-27')` answers "
+        "\"what did this record look like on that night\"; `raw.record_versions(table, key)` "
+        "lists all versions.",
+        "",
+        "## SSDA903 return files",
+        "",
+        "A drop of SSDA903 CSVs (`cscw run --drop DIR --format 903`) is mapped onto the same "
+        "raw tables (episodes, placements, legal status, person, reviews, missing); see "
+        "[loading.md](loading.md#ssda903-return-files).",
         "",
         "## Tables",
         "",

@@ -47,6 +47,9 @@ def inspect_csv(path: Path, encoding: str = "auto") -> CsvFileInfo:
         while block := f.read(1 << 20):
             if not first:
                 first = block[:8]
+                for magic, what in _NOT_CSV_MAGIC.items():
+                    if first.startswith(magic):
+                        raise DropError(f"{path.name}: not a CSV file (it is {what})")
             size += len(block)
             h.update(block)
             if b"\0" in block:
@@ -63,9 +66,6 @@ def inspect_csv(path: Path, encoding: str = "auto") -> CsvFileInfo:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 utf8_ok = False
-    for magic, what in _NOT_CSV_MAGIC.items():
-        if first.startswith(magic):
-            raise DropError(f"{path.name}: not a CSV file (it is {what})")
     if encoding == "utf8" and not utf8_ok:
         raise DropError(f"{path.name}: unreadable encoding: configured UTF-8 but it is not UTF-8")
     if encoding == "cp1252" or (encoding == "auto" and not utf8_ok):

@@ -5,6 +5,17 @@ row-level faults with SQL (missing or duplicated key, unparseable date, unknown 
 non-numeric number) and quarantine them in ``raw.rejects``, then insert the rest into
 ``raw.<table>`` with dates normalised to ISO and codes upper-cased and mapped. The whole drop
 is one transaction: a file-level rejection anywhere leaves ``raw`` exactly as it was.
+
+In the same transaction, set-based:
+
+- ``raw.record_history`` (SCD2) is brought up to date from the new snapshot: versions whose
+  record changed or disappeared are closed at this drop date, new versions are opened.
+- the retention keeps the last ``CSCW_RAW_KEEP_BATCHES`` nights in ``raw.<table>``; older
+  nights are deleted there (their records live on in ``raw.record_history``).
+
+``RawLoader`` holds the machinery shared with the SSDA903 loader (``load/ssda903.py``), which
+stages its mapped rows in the same temporary table and reuses the checks, the insert, the
+history and the bookkeeping.
 """
 
 from __future__ import annotations
@@ -26,6 +37,12 @@ from csc_warehouse.warehouse.db import connect
 
 Progress = Callable[[str], None]
 
+#: raw metadata columns that are not part of a record's content (history ignores them)
+_META_NOT_CONTENT = ("_batch_id", "_drop_date", "_source_file", "_file_sha256", "_row_number",
+                     "_loaded_at", "_row_hash")
+
+HISTORY_UPDATED = "history updated"
+
 
 @dataclass
 class TableLoad:
@@ -38,6 +55,7 @@ class TableLoad:
     rows_rejected: int = 0
     extra_columns: list[str] = field(default_factory=list)
     columns_present: list[str] = field(default_factory=list)
+    file_sha256: str | None = None
 
 
 @dataclass
@@ -61,17 +79,23 @@ class LoadReport:
         return [t.table for t in self.tables.values() if t.status == "absent"]
 
 
-def _batch_id(drop: Drop, infos: dict[str, CsvFileInfo], fmt: str) -> str:
+def batch_id_for(drop: Drop, files: dict[str, str], fmt: str) -> str:
+    """Batch id: drop date + a hash of the format and every file's name and sha256."""
     h = hashlib.sha256(f"{fmt}|{drop.drop_date}".encode())
-    for name in sorted(infos):
-        h.update(f"|{infos[name].path.name}:{infos[name].sha256}".encode())
+    for name in sorted(files):
+        h.update(f"|{name}:{files[name]}".encode())
     return f"{drop.drop_date.isoformat()}-{h.hexdigest()[:12]}"
 
 
-def _archive(settings: Settings, drop: Drop, infos: dict[str, CsvFileInfo]) -> str:
-    """Copy the original files to archive/<drop date>/<sha256>/<name>; never overwrite."""
+def _batch_id(drop: Drop, infos: dict[str, CsvFileInfo], fmt: str) -> str:
+    return batch_id_for(drop, {i.path.name: i.sha256 for i in infos.values()}, fmt)
+
+
+def archive_files(settings: Settings, drop: Drop, infos: list[CsvFileInfo]) -> str:
+    """Copy the original files to archive/<drop date>/<sha256[:16]>/<name>; never overwrite
+    (a file already archived under its checksum is the same bytes)."""
     root = settings.archive / drop.drop_date.isoformat()
-    for info in infos.values():
+    for info in infos:
         dest = root / info.sha256[:16] / info.path.name
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -88,104 +112,456 @@ def _archive(settings: Settings, drop: Drop, infos: dict[str, CsvFileInfo]) -> s
     return str(root)
 
 
-def _date_format_uk(drop: Drop, filename: str) -> bool:
+def _archive(settings: Settings, drop: Drop, infos: dict[str, CsvFileInfo]) -> str:
+    return archive_files(settings, drop, list(infos.values()))
+
+
+def _manifest_file_option(drop: Drop, filename: str, option: str) -> str | None:
     files = (drop.manifest or {}).get("files") or {}
-    fmt = (files.get(filename) or {}).get("date_format") or (drop.manifest or {}).get(
-        "date_format"
-    )
+    value = (files.get(filename) or {}).get(option) or (drop.manifest or {}).get(option)
+    return None if value is None else str(value)
+
+
+def _date_format_uk(drop: Drop, filename: str) -> bool:
+    fmt = _manifest_file_option(drop, filename, "date_format")
     return str(fmt).lower() in ("uk", "dd/mm/yyyy")
 
 
+def file_encoding(drop: Drop, filename: str, settings: Settings) -> str:
+    """The encoding to read a file with: manifest (per file or drop), else the setting."""
+    enc = (_manifest_file_option(drop, filename, "encoding") or settings.csv_encoding).lower()
+    enc = {"utf-8": "utf8", "utf-8-sig": "utf8", "windows-1252": "cp1252", "win1252": "cp1252",
+           "latin-1": "cp1252"}.get(enc, enc)
+    if enc not in ("auto", "utf8", "cp1252"):
+        raise DropError(f"{filename}: unknown encoding {enc!r} configured (utf8, cp1252, auto)")
+    return enc
+
+
+def _code_inputs(code_list: str) -> tuple[list[str], dict[str, str]]:
+    """(accepted upper-cased inputs, input -> code where they differ) of a code list."""
+    cl = load_contract().code_lists[code_list]
+    mapping = {v.upper(): v for v in cl.values if v.upper() != v}
+    mapping.update({a.upper(): c for a, c in cl.aliases.items() if a.upper() != c})
+    inputs = sorted({v.upper() for v in cl.values} | {a.upper() for a in cl.aliases})
+    return inputs, mapping
+
+
 def _clean_expr(col: Column, present: bool, uk: bool) -> sql.Composable:
-    """SQL that turns the file's text into the raw table's normalised text."""
+    """SQL that turns the file's text (``l.<col>`` of ``_load l``) into the raw table's
+    normalised text: ISO dates, upper-cased codes with aliases mapped (inline CASE, so no
+    lookup per row; rows with an unknown code of a closed list never get here)."""
     if not present:
         return sql.SQL("null::text")
-    c = sql.Identifier(col.name)
+    c = sql.SQL("l.{}").format(sql.Identifier(col.name))
     if col.type == "date":
         return sql.SQL("cscw_private.iso_date({}, {})").format(c, sql.Literal(uk))
     if col.type == "code":
-        from csc_warehouse.contract import load_contract as _lc
-
-        cl = _lc().code_lists[col.code_list or ""]
-        lookup = sql.SQL(
-            "(select cv.code from cscw_private.code_values cv "
-            "where cv.code_list = {} and cv.input = upper(btrim({})))"
-        ).format(sql.Literal(cl.name), c)
-        if cl.open:
-            return sql.SQL("coalesce({}, nullif(upper(btrim({})), ''))").format(lookup, c)
-        return lookup
+        _, mapping = _code_inputs(col.code_list or "")
+        up = sql.SQL("nullif(upper(btrim({})), '')").format(c)
+        if not mapping:
+            return up
+        whens = sql.SQL(" ").join(
+            sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v))
+            for k, v in sorted(mapping.items())
+        )
+        return sql.SQL("case {up} {whens} else {up} end").format(up=up, whens=whens)
     if col.type in ("id", "number"):
         return sql.SQL("nullif(btrim({}), '')").format(c)
     return sql.SQL("nullif({}, '')").format(c)
 
 
 def _reject_checks(table: Table, header: list[str], uk: bool) -> list[sql.Composable]:
-    """SELECTs yielding (_row_number, column_name, value, reason) for each row-level fault."""
+    """SELECTs yielding (_row_number, column_name, value, reason) for each row-level fault.
+
+    Two passes over ``_load``: keys (missing, or duplicated: hash aggregate), then every
+    column check at once (the OR of all conditions filters the scan; only faulty rows are
+    expanded into one row per fault)."""
     contract = load_contract()
-    checks: list[sql.Composable] = []
-    key = sql.Identifier(table.key.name)
-    key_lit = sql.Literal(table.key.name)
-    checks.append(
+    k = sql.SQL("l.{}").format(sql.Identifier(table.key.name))
+    checks: list[sql.Composable] = [
         sql.SQL(
-            "select _row_number, {kl}, {k}, 'missing key' from _load "
-            "where nullif(btrim({k}), '') is null"
-        ).format(k=key, kl=key_lit)
-    )
-    checks.append(
-        sql.SQL(
-            "select _row_number, {kl}, v, 'duplicate key (' || n || ' rows share it)' from ("
-            "select _row_number, btrim({k}) as v, count(*) over (partition by btrim({k})) as n "
-            "from _load where nullif(btrim({k}), '') is not null) d where n > 1"
-        ).format(k=key, kl=key_lit)
-    )
+            "select l._row_number, {kl}, l.{kc}, case when d.v is null then 'missing key' "
+            "else 'duplicate key (' || d.n || ' rows share it)' end "
+            "from _load l left join (select btrim({kc}) as v, count(*) as n from _load "
+            "group by 1 having count(*) > 1) d on d.v = btrim({k}) "
+            "where nullif(btrim({k}), '') is null or d.v is not null"
+        ).format(k=k, kc=sql.Identifier(table.key.name), kl=sql.Literal(table.key.name))
+    ]
+    conds: list[tuple[str, sql.Composable, sql.Composable, str]] = []
     for col in table.columns:
         if col.name not in header:
             continue
-        c, lit = sql.Identifier(col.name), sql.Literal(col.name)
+        c = sql.SQL("l.{}").format(sql.Identifier(col.name))
+        present = sql.SQL("nullif(btrim({}), '') is not null").format(c)
         if col.type == "date":
             fmt = "YYYY-MM-DD or DD/MM/YYYY" if uk else "YYYY-MM-DD"
-            checks.append(
-                sql.SQL(
-                    "select _row_number, {lit}, {c}, {reason} from _load "
-                    "where nullif(btrim({c}), '') is not null "
-                    "and cscw_private.iso_date({c}, {uk}) is null"
-                ).format(
-                    c=c, lit=lit, uk=sql.Literal(uk),
-                    reason=sql.Literal(f"unparseable date (expected {fmt})"),
-                )
-            )
+            cond = sql.SQL("{} and cscw_private.iso_date({}, {}) is null").format(
+                present, c, sql.Literal(uk))
+            conds.append((col.name, c, cond, f"unparseable date (expected {fmt})"))
         elif col.type == "code":
             cl = contract.code_lists[col.code_list or ""]
             if cl.open:
                 continue
-            checks.append(
-                sql.SQL(
-                    "select l._row_number, {lit}, l.{c}, {reason} from _load l "
-                    "left join cscw_private.code_values cv on cv.code_list = {cl} "
-                    "and cv.input = upper(btrim(l.{c})) "
-                    "where nullif(btrim(l.{c}), '') is not null and cv.code is null"
-                ).format(
-                    c=c, lit=lit, cl=sql.Literal(cl.name),
-                    reason=sql.Literal(f"unknown code (not on the {cl.name} list)"),
-                )
-            )
+            inputs, _ = _code_inputs(cl.name)
+            cond = sql.SQL("{} and upper(btrim({})) <> all({}::text[])").format(
+                present, c, sql.Literal(inputs))
+            conds.append((col.name, c, cond, f"unknown code (not on the {cl.name} list)"))
         elif col.type == "number":
-            checks.append(
-                sql.SQL(
-                    "select _row_number, {lit}, {c}, 'not a number' from _load "
-                    "where nullif(btrim({c}), '') is not null "
-                    "and btrim({c}) !~ '^-?[0-9]+(\\.[0-9]+)?$'"
-                ).format(c=c, lit=lit)
-            )
+            cond = sql.SQL("{} and btrim({}) !~ '^-?[0-9]+(\\.[0-9]+)?$'").format(present, c)
+            conds.append((col.name, c, cond, "not a number"))
+    if conds:
+        values = sql.SQL(", ").join(
+            sql.SQL("({}, {}, case when {} then {} end)").format(
+                sql.Literal(name), c, cond, sql.Literal(reason))
+            for name, c, cond, reason in conds
+        )
+        checks.append(
+            sql.SQL(
+                "select l._row_number, x.col, x.val, x.reason from _load l "
+                "cross join lateral (values {values}) x(col, val, reason) "
+                "where ({any}) and x.reason is not null"
+            ).format(values=values,
+                     any=sql.SQL(" or ").join(sql.SQL("({})").format(c[2]) for c in conds))
+        )
     return checks
 
 
-class SsdLoader:
+@dataclass
+class Staged:
+    """What sits in the temp table ``_load`` for one contract table.
+
+    ``source`` = (file name, sha256) when every row comes from one file (SSD); None when
+    ``_load`` carries per-row ``_src_file``, ``_src_sha`` and ``_src_row`` (SSDA903, where
+    one raw row is derived from rows of several files).
+    """
+
+    header: list[str]
+    rows_in_file: int
+    uk: bool = False
+    source: tuple[str, str] | None = None
+
+
+class RawLoader:
+    """Transaction, quarantine, insert, history, retention and bookkeeping of one drop."""
+
+    fmt = "ssd"
+
     def __init__(self, url: str, settings: Settings, progress: Progress | None = None) -> None:
         self.url = url
         self.settings = settings
         self.progress = progress or (lambda _msg: None)
         self.contract = load_contract()
+
+    # --- batch bookkeeping -------------------------------------------------------------
+    def _already_loaded(self, conn, batch_id: str) -> bool:
+        with conn.cursor() as cur:
+            cur.execute(
+                "select status, raw_pruned_at from raw.load_batches where batch_id = %s",
+                (batch_id,),
+            )
+            row = cur.fetchone()
+        if row and row[0] == "loaded" and row[1] is None:
+            return True
+        if row and row[0] == "loaded":
+            self.progress(f"batch {batch_id} was loaded before but its raw rows were removed "
+                          "by the retention: loading it again")
+        return False
+
+    def _record_rejection(self, conn, drop: Drop, batch_id: str, archive: str, msg: str) -> None:
+        with conn.cursor() as cur:
+            cur.execute(
+                """insert into raw.load_batches (batch_id, drop_date, source_format, drop_path,
+                       archive_path, status, message, finished_at)
+                   values (%s, %s, %s, %s, %s, 'rejected', %s, now())
+                   on conflict (batch_id) do update set status = 'rejected',
+                       message = excluded.message, finished_at = now()""",
+                (batch_id, drop.drop_date, self.fmt, str(drop.path), archive, msg),
+            )
+        conn.commit()
+
+    def _previous_rows(self, cur, drop_date: dt.date) -> dict[str, int]:
+        cur.execute(
+            """select f.table_name, f.rows_in_file from raw.load_files f
+               where f.status = 'loaded' and f.batch_id = (
+                   select batch_id from raw.load_batches
+                   where status = 'loaded' and drop_date < %s
+                   order by drop_date desc, finished_at desc limit 1)""",
+            (drop_date,),
+        )
+        return dict(cur.fetchall())
+
+    def _begin(self, cur, drop: Drop, batch_id: str, archive_path: str) -> dict[str, int]:
+        """Lock, supersede the night's earlier batch, clear its raw rows and rejects.
+        Returns the row counts of the previous night (for the empty-file guard)."""
+        cur.execute("select pg_advisory_xact_lock(hashtext('cscw_load'))")
+        cur.execute(
+            """update raw.load_batches set status = 'superseded'
+               where drop_date = %s and status = 'loaded' and batch_id <> %s""",
+            (drop.drop_date, batch_id),
+        )
+        cur.execute(
+            """insert into raw.load_batches (batch_id, drop_date, source_format, drop_path,
+                   archive_path, status)
+               values (%s, %s, %s, %s, %s, 'loading')
+               on conflict (batch_id) do update set status = 'loading', message = null,
+                   started_at = now(), finished_at = null, raw_pruned_at = null,
+                   drop_path = excluded.drop_path, archive_path = excluded.archive_path""",
+            (batch_id, drop.drop_date, self.fmt, str(drop.path), archive_path),
+        )
+        cur.execute("delete from raw.load_files where batch_id = %s", (batch_id,))
+        cur.execute("delete from raw.load_source_files where batch_id = %s", (batch_id,))
+        cur.execute("delete from raw.rejects where drop_date = %s", (drop.drop_date,))
+        cur.execute("select batch_id from raw.load_batches where drop_date = %s",
+                    (drop.drop_date,))
+        same_night = [r[0] for r in cur.fetchall()]
+        for name in self.contract.tables:
+            cur.execute(
+                sql.SQL("delete from {} where _batch_id = any(%s)").format(
+                    sql.Identifier("raw", name)
+                ),
+                (same_night,),
+            )
+        return self._previous_rows(cur, drop.drop_date)
+
+    def _guard_empty(self, name: str, t: TableLoad, previous: dict[str, int]) -> None:
+        if t.rows_in_file == 0 and previous.get(name, 0) > 0 and not self.settings.may_be_empty(
+            name
+        ):
+            raise DropError(
+                f"{t.source_file}: empty, but the table had {previous[name]} rows last night "
+                "(a broken export?); the drop is rejected. If the table can legitimately be "
+                f"empty, add {name} to CSCW_ALLOW_EMPTY_TABLES"
+            )
+
+    def _record_table(self, cur, batch_id: str, t: TableLoad) -> None:
+        cur.execute(
+            """insert into raw.load_files (batch_id, table_name, source_file,
+                   file_sha256, encoding, status, rows_in_file, rows_loaded,
+                   rows_rejected, extra_columns, columns_present, message)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (batch_id, t.table, t.source_file, t.file_sha256, t.encoding, t.status,
+             t.rows_in_file, t.rows_loaded, t.rows_rejected, t.extra_columns,
+             t.columns_present,
+             "table absent from the drop" if t.status == "absent" else None),
+        )
+
+    def _finish(self, cur, drop: Drop, batch_id: str, tables: dict[str, TableLoad]) -> None:
+        history = self._apply_history(cur, drop.drop_date, batch_id, tables)
+        loaded = sum(t.rows_loaded for t in tables.values())
+        rejected = sum(t.rows_rejected for t in tables.values())
+        cur.execute(
+            """update raw.load_batches set status = 'loaded', finished_at = now(),
+                   message = %s,
+                   history_applied = case when %s then true else history_applied end
+               where batch_id = %s""",
+            (f"{loaded} rows loaded, {rejected} quarantined; {history}",
+             history == HISTORY_UPDATED, batch_id),
+        )
+        self._prune(cur, batch_id)
+
+    # --- quarantine + insert -------------------------------------------------------------
+    def _quarantine_and_insert(self, cur, table: Table, staged: Staged, batch_id: str,
+                               drop_date: dt.date, threshold: float | None) -> TableLoad:
+        """Row-level checks on ``_load``, rejects into raw.rejects, good rows into raw."""
+        header, uk = staged.header, staged.uk
+        rows_in_file = staged.rows_in_file
+        checks = _reject_checks(table, header, uk)
+        cur.execute(
+            sql.SQL(
+                "create temp table _rej on commit drop as "
+                "select * from ({}) r(_row_number, column_name, value, reason)"
+            ).format(sql.SQL(" union all ").join(checks))
+        )
+        if staged.source:
+            cur.execute(
+                """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
+                       row_number, column_name, value, reason)
+                   select %s, %s, %s, %s, _row_number, column_name, value, reason from _rej""",
+                (batch_id, drop_date, table.name, staged.source[0]),
+            )
+        else:
+            cur.execute(
+                """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
+                       row_number, column_name, value, reason)
+                   select %s, %s, %s, l._src_file, l._src_row, r.column_name, r.value, r.reason
+                   from _rej r join _load l using (_row_number)""",
+                (batch_id, drop_date, table.name),
+            )
+        cur.execute("select count(distinct _row_number) from _rej")
+        rows_rejected = cur.fetchone()[0]
+        if threshold is not None and rows_in_file and rows_rejected > threshold * rows_in_file:
+            cur.execute(
+                "select reason, count(*) from _rej group by reason order by 2 desc limit 3"
+            )
+            reasons = "; ".join(f"{r} x{n}" for r, n in cur.fetchall())
+            cur.execute("select _row_number, column_name from _rej order by 1 limit 1")
+            first_row, first_col = cur.fetchone()
+            name = staged.source[0] if staged.source else table.name
+            raise DropError(
+                f"{name}: {rows_rejected} of {rows_in_file} rows fail row-level "
+                f"checks ({rows_rejected / rows_in_file:.1%}, over the "
+                f"{threshold:.0%} threshold): {reasons}; first at row {first_row}, "
+                f"column {first_col}"
+            )
+        extra = [c for c in header if c not in table.column_names]
+        cols = table.column_names
+        exprs = [sql.SQL("{} as {}").format(_clean_expr(c, c.name in header, uk),
+                                            sql.Identifier(c.name)) for c in table.columns]
+        extra_expr = (
+            sql.SQL("jsonb_build_object({})").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{}, l.{}").format(sql.Literal(c), sql.Identifier(c))
+                    for c in extra
+                )
+            ) if extra else sql.SQL("null::jsonb")
+        )
+        if staged.source:
+            provenance = sql.SQL("{}::text, {}::text, l._row_number").format(
+                sql.Literal(staged.source[0]), sql.Literal(staged.source[1]))
+        else:
+            provenance = sql.SQL("l._src_file, l._src_sha, l._src_row")
+        meta = ("_source_file", "_file_sha256", "_row_number", "_extra")
+        targets = sql.SQL(", ").join(sql.Identifier(c) for c in [
+            *cols, *meta, "_batch_id", "_drop_date", "_loaded_at", "_row_hash"])
+        content = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c))
+                                     for c in [*cols, "_extra"])
+        # the subquery is fenced (offset 0) so each cleaned value is computed once and
+        # reused by the row hash; quarantined rows are anti-joined out
+        cur.execute(
+            sql.SQL(
+                "insert into {tbl} ({targets}) "
+                "select s.*, %s, %s, now(), md5(row({content})::text)::uuid from ("
+                "select {exprs}, {prov}, {extra} as _extra from _load l where not exists "
+                "(select 1 from _rej r where r._row_number = l._row_number) offset 0) s"
+            ).format(
+                tbl=sql.Identifier("raw", table.name),
+                targets=targets,
+                content=content,
+                exprs=sql.SQL(", ").join(exprs),
+                prov=provenance,
+                extra=extra_expr,
+            ),
+            (batch_id, drop_date),
+        )
+        rows_loaded = cur.rowcount
+        cur.execute("drop table _load; drop table _rej")
+        return TableLoad(
+            table=table.name, status="loaded",
+            source_file=staged.source[0] if staged.source else None,
+            file_sha256=staged.source[1] if staged.source else None,
+            rows_in_file=rows_in_file, rows_loaded=rows_loaded,
+            rows_rejected=rows_rejected, extra_columns=extra,
+            columns_present=[c for c in header if c in table.column_names],
+        )
+
+    # --- history (SCD2) ------------------------------------------------------------------
+    def _apply_history(self, cur, drop_date: dt.date, batch_id: str,
+                       tables: dict[str, TableLoad]) -> str:
+        """Bring raw.record_history up to this snapshot, set-based. Returns a status note.
+
+        Drops are applied in date order. Re-loading the latest night (a corrected drop for
+        the same date) first undoes that night's changes; loading a night older than the
+        latest one in history (a late re-run) leaves history as it is.
+        """
+        cur.execute(
+            """select max(drop_date) from raw.load_batches
+               where history_applied and batch_id <> %s
+                 and status in ('loaded', 'superseded')""",
+            (batch_id,),
+        )
+        latest = cur.fetchone()[0]
+        if latest is not None and latest > drop_date:
+            return f"history kept (a later night, {latest}, is already in it)"
+        if latest is not None and latest == drop_date:
+            cur.execute("delete from raw.record_history where valid_from_drop = %s",
+                        (drop_date,))
+            cur.execute(
+                """update raw.record_history set valid_to_drop = null, valid_to_batch = null
+                   where valid_to_drop = %s""",
+                (drop_date,),
+            )
+            cur.execute(
+                """update raw.load_batches set history_applied = false
+                   where drop_date = %s and batch_id <> %s""",
+                (drop_date, batch_id),
+            )
+        drop_meta = sql.SQL(", ").join(sql.Literal(c) for c in _META_NOT_CONTENT)
+        # the raw rows were just inserted (no statistics yet): without this the planner
+        # picks a nested loop per history row; the comparisons are whole-table hash joins
+        cur.execute("set local enable_nestloop = off")
+        for name, t in tables.items():
+            if t.status != "loaded":
+                continue  # an absent table says nothing about its records
+            tbl = sql.Identifier("raw", name)
+            key = sql.Identifier(self.contract.tables[name].key.name)
+            cur.execute(
+                sql.SQL(
+                    "update raw.record_history h set valid_to_drop = %s, valid_to_batch = %s "
+                    "where h.table_name = %s and h.valid_to_drop is null "
+                    "and not exists (select 1 from {tbl} r where r._batch_id = %s "
+                    "and r.{key} = h.record_key and r._row_hash = h.row_hash)"
+                ).format(tbl=tbl, key=key),
+                (drop_date, batch_id, name, batch_id),
+            )
+            cur.execute(
+                sql.SQL(
+                    "insert into raw.record_history (table_name, record_key, row_hash, "
+                    "valid_from_drop, valid_from_batch, record) "
+                    "select %s, r.{key}, r._row_hash, %s, %s, "
+                    "jsonb_strip_nulls(to_jsonb(r) - array[{meta}]) from {tbl} r "
+                    "where r._batch_id = %s and not exists (select 1 from raw.record_history h "
+                    "where h.table_name = %s and h.valid_to_drop is null "
+                    "and h.record_key = r.{key})"
+                ).format(tbl=tbl, key=key, meta=drop_meta),
+                (name, drop_date, batch_id, batch_id, name),
+            )
+        cur.execute("set local enable_nestloop = on")
+        return HISTORY_UPDATED
+
+    # --- retention -----------------------------------------------------------------------
+    def _prune(self, cur, batch_id: str) -> None:
+        """Keep the last CSCW_RAW_KEEP_BATCHES loaded nights (and this one) in raw.<table>."""
+        cur.execute(
+            """select batch_id from raw.load_batches
+               where raw_pruned_at is null and status in ('loaded', 'superseded')
+                 and batch_id <> %s
+                 and batch_id not in (select batch_id from raw.load_batches
+                                      where status = 'loaded'
+                                      order by drop_date desc, finished_at desc
+                                      limit %s)""",
+            (batch_id, self.settings.raw_keep_batches),
+        )
+        old = [r[0] for r in cur.fetchall()]
+        if not old:
+            return
+        self.progress(f"retention: removing {len(old)} older batch(es) from raw tables")
+        for name in self.contract.tables:
+            cur.execute(
+                sql.SQL("delete from {} where _batch_id = any(%s)").format(
+                    sql.Identifier("raw", name)),
+                (old,),
+            )
+        cur.execute("update raw.load_batches set raw_pruned_at = now() where batch_id = any(%s)",
+                    (old,))
+
+    def _report_from_db(self, conn, batch_id, drop_date, ignored) -> LoadReport:
+        with conn.cursor() as cur:
+            cur.execute(
+                """select table_name, status, source_file, encoding, rows_in_file, rows_loaded,
+                          rows_rejected, coalesce(extra_columns, '{}'),
+                          coalesce(columns_present, '{}'), file_sha256
+                   from raw.load_files where batch_id = %s""",
+                (batch_id,),
+            )
+            tables = {}
+            for name, status, src, enc, rin, rl, rr, extra, present, sha in cur.fetchall():
+                tables[name] = TableLoad(name, status, src, enc, rin or 0, rl or 0, rr or 0,
+                                         list(extra), list(present), sha)
+        return LoadReport(batch_id, drop_date, True, tables, ignored)
+
+
+class SsdLoader(RawLoader):
+    fmt = "ssd"
 
     # ---------------------------------------------------------------------------------------
     def check(self, drop: Drop) -> tuple[dict[str, CsvFileInfo], list[str]]:
@@ -194,12 +570,16 @@ class SsdLoader:
         verify_manifest(drop)
         infos: dict[str, CsvFileInfo] = {}
         ignored: list[str] = []
+        for path in sorted(p for p in drop.path.iterdir() if p.is_file()):
+            if path.suffix.lower() != ".csv" and path.stem.lower() in self.contract.tables:
+                raise DropError(f"{path.name}: not a CSV file (a contract table must be "
+                                f"delivered as {path.stem.lower()}.csv)")
         for path in drop.csv_files:
             name = path.stem.lower()
             if name not in self.contract.tables:
                 ignored.append(path.name)
                 continue
-            info = inspect_csv(path)
+            info = inspect_csv(path, file_encoding(drop, path.name, self.settings))
             table = self.contract.tables[name]
             missing = [c for c in table.required_columns if c not in info.header]
             if missing:
@@ -217,12 +597,7 @@ class SsdLoader:
         batch_id = _batch_id(drop, infos, "ssd")
         conn = connect(self.url)
         try:
-            with conn.cursor() as cur:
-                cur.execute(
-                    "select status from raw.load_batches where batch_id = %s", (batch_id,)
-                )
-                row = cur.fetchone()
-            if row and row[0] == "loaded":
+            if self._already_loaded(conn, batch_id):
                 self.progress(f"drop {drop.drop_date} already loaded as batch {batch_id}")
                 return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
             archive_path = _archive(self.settings, drop, infos)
@@ -240,85 +615,28 @@ class SsdLoader:
         finally:
             conn.close()
 
-    # ---------------------------------------------------------------------------------------
-    def _record_rejection(self, conn, drop: Drop, batch_id: str, archive: str, msg: str) -> None:
-        with conn.cursor() as cur:
-            cur.execute(
-                """insert into raw.load_batches (batch_id, drop_date, source_format, drop_path,
-                       archive_path, status, message, finished_at)
-                   values (%s, %s, 'ssd', %s, %s, 'rejected', %s, now())
-                   on conflict (batch_id) do update set status = 'rejected',
-                       message = excluded.message, finished_at = now()""",
-                (batch_id, drop.drop_date, str(drop.path), archive, msg),
-            )
-        conn.commit()
-
-    def _previous_rows(self, cur, drop_date: dt.date) -> dict[str, int]:
-        cur.execute(
-            """select f.table_name, f.rows_loaded from raw.load_files f
-               join raw.load_batches b using (batch_id)
-               where b.batch_id = (select batch_id from raw.load_batches
-                                   where status = 'loaded' and drop_date < %s
-                                   order by drop_date desc, finished_at desc limit 1)""",
-            (drop_date,),
-        )
-        return dict(cur.fetchall())
-
     def _load_in_transaction(self, conn, drop, infos, ignored, batch_id, archive_path):
         tables: dict[str, TableLoad] = {}
         with conn.cursor() as cur:
-            cur.execute("select pg_advisory_xact_lock(hashtext('cscw_load'))")
-            cur.execute(
-                """update raw.load_batches set status = 'superseded'
-                   where drop_date = %s and status = 'loaded'""",
-                (drop.drop_date,),
-            )
-            cur.execute(
-                """insert into raw.load_batches (batch_id, drop_date, source_format, drop_path,
-                       archive_path, status)
-                   values (%s, %s, 'ssd', %s, %s, 'loading')
-                   on conflict (batch_id) do update set status = 'loading', message = null,
-                       started_at = now(), finished_at = null""",
-                (batch_id, drop.drop_date, str(drop.path), archive_path),
-            )
-            cur.execute("delete from raw.load_files where batch_id = %s", (batch_id,))
-            cur.execute("delete from raw.rejects where drop_date = %s", (drop.drop_date,))
-            previous = self._previous_rows(cur, drop.drop_date)
+            previous = self._begin(cur, drop, batch_id, archive_path)
             for name, table in self.contract.tables.items():
-                cur.execute(
-                    sql.SQL("delete from {} where _drop_date = %s").format(
-                        sql.Identifier("raw", name)
-                    ),
-                    (drop.drop_date,),
-                )
                 info = infos.get(name)
                 if info is None:
                     tables[name] = TableLoad(table=name, status="absent")
                 else:
                     self.progress(f"loading {info.path.name}")
                     tables[name] = self._load_table(cur, drop, table, info, batch_id)
-                    if tables[name].rows_in_file == 0 and previous.get(name, 0) > 0:
-                        raise DropError(
-                            f"{info.path.name}: empty, but {previous[name]} rows loaded last "
-                            "time (a broken export?); the drop is rejected"
-                        )
-                t = tables[name]
-                cur.execute(
-                    """insert into raw.load_files (batch_id, table_name, source_file,
-                           file_sha256, encoding, status, rows_in_file, rows_loaded,
-                           rows_rejected, extra_columns, columns_present, message)
-                       values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                    (batch_id, name, t.source_file, info.sha256 if info else None,
-                     t.encoding, t.status, t.rows_in_file, t.rows_loaded, t.rows_rejected,
-                     t.extra_columns, t.columns_present,
-                     None if info else "table absent from the drop"),
-                )
-            cur.execute(
-                """update raw.load_batches set status = 'loaded', finished_at = now(),
-                       message = %s where batch_id = %s""",
-                (f"{sum(t.rows_loaded for t in tables.values())} rows loaded, "
-                 f"{sum(t.rows_rejected for t in tables.values())} quarantined", batch_id),
-            )
+                    self._guard_empty(name, tables[name], previous)
+                    cur.execute(
+                        """insert into raw.load_source_files (batch_id, source_file,
+                               file_sha256, encoding, role, rows_in_file, rows_rejected,
+                               status)
+                           values (%s, %s, %s, %s, %s, %s, %s, 'loaded')""",
+                        (batch_id, info.path.name, info.sha256, info.encoding, name,
+                         tables[name].rows_in_file, tables[name].rows_rejected),
+                    )
+                self._record_table(cur, batch_id, tables[name])
+            self._finish(cur, drop, batch_id, tables)
         conn.commit()
         return LoadReport(batch_id, drop.drop_date, False, tables, ignored)
 
@@ -342,92 +660,19 @@ class SsdLoader:
             with info.path.open("rb") as f:
                 cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
         except psycopg2.Error as e:
-            detail = (e.pgerror or str(e)).strip().splitlines()
+            detail = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
             context = (e.diag.context or "").replace("COPY _load, ", "")
             raise DropError(
-                f"{info.path.name}: not a well-formed CSV file: {detail[0]}"
+                f"{info.path.name}: not a well-formed CSV file: {detail}"
                 f"{' (' + context + ')' if context else ''}"
             ) from None
-        cur.execute("select count(*) from _load")
-        rows_in_file = cur.fetchone()[0]
-        # --- quarantine ------------------------------------------------------------------
-        checks = _reject_checks(table, header, uk)
-        cur.execute(
-            sql.SQL(
-                "create temp table _rej on commit drop as "
-                "select * from ({}) r(_row_number, column_name, value, reason)"
-            ).format(sql.SQL(" union all ").join(checks))
-        )
-        cur.execute(
-            """insert into raw.rejects (batch_id, drop_date, table_name, source_file, row_number,
-                   column_name, value, reason)
-               select %s, %s, %s, %s, _row_number, column_name, value, reason from _rej""",
-            (batch_id, drop.drop_date, table.name, info.path.name),
-        )
-        cur.execute("select count(distinct _row_number) from _rej")
-        rows_rejected = cur.fetchone()[0]
-        threshold = self.settings.reject_threshold
-        if rows_in_file and rows_rejected > threshold * rows_in_file:
-            cur.execute(
-                "select reason, count(*) from _rej group by reason order by 2 desc limit 3"
-            )
-            reasons = "; ".join(f"{r} x{n}" for r, n in cur.fetchall())
-            cur.execute("select _row_number, column_name from _rej order by 1 limit 1")
-            first_row, first_col = cur.fetchone()
-            raise DropError(
-                f"{info.path.name}: {rows_rejected} of {rows_in_file} rows fail row-level "
-                f"checks ({rows_rejected / rows_in_file:.1%}, over the "
-                f"{threshold:.0%} threshold): {reasons}; first at row {first_row}, "
-                f"column {first_col}"
-            )
-        # --- insert the good rows ----------------------------------------------------------
-        extra = [c for c in header if c not in table.column_names]
-        targets = [sql.Identifier(c) for c in table.column_names] + [
-            sql.Identifier(n) for n in
-            ("_batch_id", "_drop_date", "_source_file", "_file_sha256", "_row_number",
-             "_loaded_at", "_extra")
-        ]
-        exprs = [_clean_expr(c, c.name in header, uk) for c in table.columns]
-        extra_expr = (
-            sql.SQL("jsonb_build_object({})").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{}, {}").format(sql.Literal(c), sql.Identifier(c)) for c in extra
-                )
-            ) if extra else sql.SQL("null::jsonb")
-        )
-        cur.execute(
-            sql.SQL(
-                "insert into {tbl} ({targets}) select {exprs}, %s, %s, %s, %s, _row_number, "
-                "now(), {extra} from _load l where not exists "
-                "(select 1 from _rej r where r._row_number = l._row_number)"
-            ).format(
-                tbl=sql.Identifier("raw", table.name),
-                targets=sql.SQL(", ").join(targets),
-                exprs=sql.SQL(", ").join(exprs),
-                extra=extra_expr,
-            ),
-            (batch_id, drop.drop_date, info.path.name, info.sha256),
-        )
-        rows_loaded = cur.rowcount
-        cur.execute("drop table _load; drop table _rej")
-        return TableLoad(
-            table=table.name, status="loaded", source_file=info.path.name,
-            encoding=info.encoding, rows_in_file=rows_in_file, rows_loaded=rows_loaded,
-            rows_rejected=rows_rejected, extra_columns=extra,
-            columns_present=[c for c in header if c in table.column_names],
-        )
-
-    def _report_from_db(self, conn, batch_id, drop_date, ignored) -> LoadReport:
-        with conn.cursor() as cur:
-            cur.execute(
-                """select table_name, status, source_file, encoding, rows_in_file, rows_loaded,
-                          rows_rejected, coalesce(extra_columns, '{}'),
-                          coalesce(columns_present, '{}')
-                   from raw.load_files where batch_id = %s""",
-                (batch_id,),
-            )
-            tables = {}
-            for name, status, src, enc, rin, rl, rr, extra, present in cur.fetchall():
-                tables[name] = TableLoad(name, status, src, enc, rin or 0, rl or 0, rr or 0,
-                                         list(extra), list(present))
-        return LoadReport(batch_id, drop_date, True, tables, ignored)
+        rows_in_file = cur.rowcount
+        if rows_in_file is None or rows_in_file < 0:
+            cur.execute("select count(*) from _load")
+            rows_in_file = cur.fetchone()[0]
+        staged = Staged(header=header, rows_in_file=rows_in_file, uk=uk,
+                        source=(info.path.name, info.sha256))
+        t = self._quarantine_and_insert(cur, table, staged, batch_id, drop.drop_date,
+                                        self.settings.reject_threshold)
+        t.encoding = info.encoding
+        return t

@@ -1,8 +1,11 @@
 """Create the warehouse's schemas, bookkeeping tables and raw tables, idempotently.
 
 Schemas:
-  raw          loaded files, one table per contract table, every row with batch metadata;
-               plus load_batches, load_files and rejects (the quarantine)
+  raw          loaded files, one table per contract table, every row with batch metadata
+               (the last CSCW_RAW_KEEP_BATCHES nights in full); record_history (SCD2: every
+               version of every record, by drop date, for all nights); load_batches,
+               load_files, load_source_files and rejects (the quarantine); the functions
+               raw.record_versions(table, key) and raw.record_as_of(table, key, night)
   staging      dbt views over the latest snapshot
   analytics    person-level facts and worklists (restricted)
   marts        what BI reads (pseudonymised); swapped in whole by the publish step
@@ -35,6 +38,7 @@ RAW_METADATA_COLUMNS = (
     ("_row_number", "bigint not null"),
     ("_loaded_at", "timestamptz not null"),
     ("_extra", "jsonb"),
+    ("_row_hash", "uuid"),  # md5 of the normalised contract columns + _extra (history)
 )
 
 _BOOKKEEPING = """
@@ -79,6 +83,62 @@ create table if not exists raw.rejects (
     rejected_at     timestamptz not null default now()
 );
 create index if not exists rejects_batch on raw.rejects (batch_id, table_name);
+
+-- added with history: is the batch part of raw.record_history, and when were its rows
+-- removed from raw.<table> by the retention (it then re-loads when run again)
+alter table raw.load_batches add column if not exists history_applied boolean;
+alter table raw.load_batches add column if not exists raw_pruned_at timestamptz;
+
+-- the input files of a batch as delivered (an SSDA903 drop has several files per raw table)
+create table if not exists raw.load_source_files (
+    batch_id        text not null references raw.load_batches (batch_id),
+    source_file     text not null,
+    file_sha256     text not null,
+    encoding        text,
+    role            text not null,          -- ssd table or 903 file kind (episodes, header...)
+    rows_in_file    bigint,
+    rows_rejected   bigint,
+    status          text not null,          -- loaded | ignored
+    primary key (batch_id, source_file)
+);
+
+-- SCD2 history of every record of every contract table, across all nights: a version is
+-- valid from the drop that first showed it (inclusive) to the drop that first showed it
+-- changed or gone (exclusive; null = still current). record = the contract columns (nulls
+-- stripped) plus _extra.
+create table if not exists raw.record_history (
+    table_name        text not null,
+    record_key        text not null,
+    row_hash          uuid not null,
+    valid_from_drop   date not null,
+    valid_to_drop     date,
+    valid_from_batch  text not null,
+    valid_to_batch    text,
+    record            jsonb not null,
+    primary key (table_name, record_key, valid_from_drop)
+);
+-- (the primary key serves look-ups by record; the load's comparisons are hash joins)
+
+-- Every version of one record: "what did this record look like, and when".
+create or replace function raw.record_versions(p_table text, p_key text)
+returns table (valid_from_drop date, valid_to_drop date, valid_from_batch text,
+               valid_to_batch text, record jsonb)
+language sql stable as $$
+    select h.valid_from_drop, h.valid_to_drop, h.valid_from_batch, h.valid_to_batch, h.record
+    from raw.record_history h
+    where h.table_name = p_table and h.record_key = p_key
+    order by h.valid_from_drop
+$$;
+
+-- The record as the drop of night p_night delivered it (no row: it was not in that night's
+-- snapshot, or history holds no night that early).
+create or replace function raw.record_as_of(p_table text, p_key text, p_night date)
+returns jsonb language sql stable as $$
+    select h.record from raw.record_history h
+    where h.table_name = p_table and h.record_key = p_key
+      and h.valid_from_drop <= p_night
+      and (h.valid_to_drop is null or h.valid_to_drop > p_night)
+$$;
 
 create table if not exists dq.validation_results (
     run_id              text not null,
@@ -127,29 +187,30 @@ create table if not exists cscw_private.pseudonym_key (
 
 -- Normalise a date string to ISO YYYY-MM-DD; null when empty or not a valid date.
 -- Accepts YYYY-MM-DD with an optional time part (truncated) and, when uk is true,
--- DD/MM/YYYY. Pure SQL so the planner inlines it (no exception handling per row).
+-- DD/MM/YYYY (optionally with HH:MM[:SS]). One CASE expression without FROM, so the planner
+-- inlines it into the loader's set-based statements: a cheap shape test (translate), then
+-- pg_input_is_valid (no exception per row; it knows month lengths and leap years).
+-- Stable, not immutable, because pg_input_is_valid is (an immutable wrapper would not be
+-- inlined).
 create or replace function cscw_private.iso_date(v text, uk boolean default false)
-returns text language sql immutable parallel safe as $$
-    with p as (
-        select case
-            when btrim(v) ~ '^\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?)?$'
-                then array[substr(btrim(v), 1, 4), substr(btrim(v), 6, 2), substr(btrim(v), 9, 2)]
-            when uk and btrim(v) ~ '^\\d{1,2}/\\d{1,2}/\\d{4}( \\d{2}:\\d{2}(:\\d{2})?)?$'
-                then array[
-                    split_part(split_part(btrim(v), ' ', 1), '/', 3),
-                    lpad(split_part(btrim(v), '/', 2), 2, '0'),
-                    lpad(split_part(btrim(v), '/', 1), 2, '0')]
-        end as ymd
-    )
+returns text language sql stable parallel safe as $$
     select case
-        when ymd is null then null
-        when ymd[2]::int between 1 and 12
-         and ymd[3]::int between 1 and extract(day from (make_date(ymd[1]::int, ymd[2]::int, 1)
-                                     + interval '1 month - 1 day'))::int
-         and ymd[1]::int >= 1
-        then ymd[1] || '-' || ymd[2] || '-' || ymd[3]
+        when translate(substr(btrim(v), 1, 10), '0123456789', '9999999999') = '9999-99-99'
+         and (length(btrim(v)) = 10
+              or substr(btrim(v), 11) ~ '^[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?$')
+         and pg_input_is_valid(substr(btrim(v), 1, 10), 'date')
+            then substr(btrim(v), 1, 10)
+        when uk and translate(split_part(btrim(v), ' ', 1), '0123456789', '9999999999')
+                    in ('99/99/9999', '9/99/9999', '99/9/9999', '9/9/9999')
+         and (strpos(btrim(v), ' ') = 0
+              or substr(btrim(v), strpos(btrim(v), ' ') + 1) ~ '^\\d{2}:\\d{2}(:\\d{2})?$')
+         and pg_input_is_valid(split_part(split_part(btrim(v), ' ', 1), '/', 3) || '-'
+                || lpad(split_part(btrim(v), '/', 2), 2, '0') || '-'
+                || lpad(split_part(btrim(v), '/', 1), 2, '0'), 'date')
+            then split_part(split_part(btrim(v), ' ', 1), '/', 3) || '-'
+                || lpad(split_part(btrim(v), '/', 2), 2, '0') || '-'
+                || lpad(split_part(btrim(v), '/', 1), 2, '0')
     end
-    from p
 $$;
 
 -- child_key: HMAC-SHA256 of the person id with the warehouse's secret key (hex).
@@ -184,8 +245,18 @@ def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
                 )
             )
         stmts.append(
-            sql.SQL("create index if not exists {} on {} (_drop_date)").format(
-                sql.Identifier(f"{table.name}__drop_date"), ident
+            sql.SQL("alter table {} add column if not exists _row_hash uuid").format(ident)
+        )
+        # one index per raw table: the batch (staging reads one batch, the retention and a
+        # re-load delete by batch); an older warehouse's _drop_date index is dropped
+        stmts.append(
+            sql.SQL("drop index if exists {}").format(
+                sql.Identifier("raw", f"{table.name}__drop_date")
+            )
+        )
+        stmts.append(
+            sql.SQL("create index if not exists {} on {} (_batch_id)").format(
+                sql.Identifier(f"{table.name}__batch_id"), ident
             )
         )
     return stmts
