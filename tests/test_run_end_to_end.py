@@ -95,3 +95,16 @@ def test_run_summary_file_written(night, cscw):
     latest = json.loads((cscw.home / "reports" / "runs" / "latest.json").read_text())
     assert latest["as_of"] == NIGHT.isoformat()
     assert latest["rows_loaded"]["ssd_person"] == night["gen"].rows["ssd_person"]
+
+
+def test_history_command_shows_the_record_as_loaded(night, cscw):
+    pid, dob = cscw.query(
+        "select pers_person_id, pers_dob from raw.ssd_person order by 1 limit 1"
+    )[0]
+    proc = cscw.run("history", "--table", "ssd_person", "--key", pid,
+                    "--night", NIGHT.isoformat())
+    rec = json.loads(proc.stdout)
+    assert rec["pers_person_id"] == pid and rec["pers_dob"] == dob
+    missing = cscw.run("history", "--table", "ssd_person", "--key", pid,
+                       "--night", "2000-01-01", check=False)
+    assert missing.returncode == 1 and "was not in the drop" in missing.stderr

@@ -28,7 +28,19 @@ class DagRunResult:
 
     @property
     def success(self) -> bool:
-        return self.state == "success"
+        """The run succeeded AND every pipeline task ran and succeeded (a run whose tasks
+        never started is not a success)."""
+        from csc_warehouse.dag_factory import PIPELINE_TASKS
+
+        return self.state == "success" and all(
+            self.task_states.get(t) == "success" for t in PIPELINE_TASKS
+        )
+
+    @property
+    def not_run(self) -> list[str]:
+        from csc_warehouse.dag_factory import PIPELINE_TASKS
+
+        return [t for t in PIPELINE_TASKS if self.task_states.get(t) in (None, "None")]
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:

@@ -130,6 +130,48 @@ def contract_render() -> None:
         console.print(f"wrote {p}")
 
 
+# --- history ---------------------------------------------------------------------------
+@app.command()
+def history(
+    table: Annotated[str, typer.Option(help="Contract table, e.g. ssd_cla_placement")],
+    key: Annotated[str, typer.Option(help="The record's key value")],
+    night: Annotated[Optional[str], typer.Option(help="Show the record as delivered on this night (YYYY-MM-DD)")] = None,  # noqa: E501, UP045
+) -> None:
+    """What a record looked like, night by night (from raw.record_history)."""
+    from csc_warehouse.contract import load_contract
+    from csc_warehouse.warehouse import warehouse_url
+    from csc_warehouse.warehouse.db import connect
+
+    load_contract().table(table)  # a clear error for a table that is not in the contract
+    settings = get_settings()
+    conn = connect(warehouse_url(settings))
+    try:
+        with conn.cursor() as cur:
+            if night:
+                cur.execute("select raw.record_as_of(%s, %s, %s)",
+                            (table, key, _date(night, "--night")))
+                rec = cur.fetchone()[0]
+                if rec is None:
+                    console.print(f"{table} {key} was not in the drop of {night}")
+                    raise typer.Exit(1)
+                print(json.dumps(rec, indent=2, sort_keys=True))
+                return
+            cur.execute("select * from raw.record_versions(%s, %s)", (table, key))
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        console.print(f"no history for {table} {key}")
+        raise typer.Exit(1)
+    t = Table(title=f"{table} {key}: {len(rows)} version(s)")
+    for col in ("from drop", "to drop", "record"):
+        t.add_column(col)
+    for valid_from, valid_to, _fb, _tb, rec in rows:
+        t.add_row(str(valid_from), str(valid_to or "(current)"),
+                  json.dumps(rec, sort_keys=True))
+    Console(highlight=False).print(t)
+
+
 # --- dbt ---------------------------------------------------------------------------------
 @app.command("dbt-parse")
 def dbt_parse() -> None:
@@ -291,6 +333,8 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
     if not result.success:
         console.print(f"[bold red]the nightly run failed[/] (tasks: "
                       f"{', '.join(result.failed_tasks) or result.state})")
+        if result.not_run:
+            console.print(f"[red]tasks that never ran: {', '.join(result.not_run)}[/]")
         if result.error:
             console.print(f"[red]{result.error}[/]")
         return 1
