@@ -57,12 +57,16 @@ def _uk_date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, format="%d/%m/%Y", errors="raise").dt.date
 
 
-def read_episodes(folder: Path) -> pd.DataFrame:
-    """All returns' episodes, one row per (CHILD, DECOM), latest return wins, sorted."""
+def read_episodes(folder: Path, exclude: set[tuple[str, int]] | None = None) -> pd.DataFrame:
+    """All returns' episodes, one row per (CHILD, DECOM), latest return wins, sorted.
+
+    ``exclude``: (file name, row number) pairs to leave out, row 1 being the header - the
+    rows a loader quarantined, so that a comparison covers the same episodes."""
     frames = []
     for order, path in _return_files(folder, "episodes"):
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
         df["_return"] = order
+        df["_source"] = [(path.name, n) for n in range(2, len(df) + 2)]
         frames.append(df)
     eps = pd.concat(frames, ignore_index=True)
     eps = eps.replace({"": None})
@@ -76,6 +80,8 @@ def read_episodes(folder: Path) -> pd.DataFrame:
         .sort_values(["CHILD", "DECOM"], kind="stable")
         .reset_index(drop=True)
     )
+    if exclude:  # after "latest return wins": a quarantined winner removes the episode
+        eps = eps[~eps["_source"].isin(exclude)].reset_index(drop=True)
     return eps
 
 
@@ -267,10 +273,11 @@ def stability_on(
 
 
 def yearly_figures(
-    folder: Path, years: list[int] | None = None, **kwargs
+    folder: Path, years: list[int] | None = None,
+    exclude: set[tuple[str, int]] | None = None, **kwargs
 ) -> list[StabilityFigures]:
     """Figures for 31 March of each year (default: every year-end the returns cover)."""
-    eps = read_episodes(folder)
+    eps = read_episodes(folder, exclude)
     pers = periods_of_care(eps)
     places = placements(pers)
     dob = read_dob(folder)
