@@ -248,7 +248,6 @@ def _dbt_line(result, settings) -> str:
 
 
 def _print_summary(result, settings, steps: _Steps | None = None) -> None:
-    summary = result.xcoms.get("summary") if result.xcoms else None
     load = result.xcoms.get("load_raw") or {}
     if load.get("tables"):
         t = Table(title=f"Loaded (batch {load.get('batch_id')})", show_lines=False)
@@ -276,8 +275,6 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
         console.print(f"data docs: {settings.gx_docs / 'index.html'}")
     if steps:
         console.print("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in steps.timings.items()))
-    if summary and not result.success:
-        pass
 
 
 def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date,
