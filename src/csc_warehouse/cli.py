@@ -267,6 +267,11 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
             f"validations: {validation['passed']} passed, {validation['failed']} failed "
             f"({len(validation['warnings_failed'])} warnings)"
         )
+        for w in validation.get("warnings", []):
+            if not w["success"]:
+                console.print(f"  [yellow]warning[/] {w['check']}: {w['unexpected']} of "
+                              f"{w['of']} records" + (f" -> {w['worklist']}" if w["worklist"]
+                                                      else ""))
     from csc_warehouse.warehouse import warehouse_url
 
     console.print(f"warehouse: {warehouse_url(settings, start=False)}")

@@ -1,6 +1,6 @@
 """The nightly DAG: find the drop -> check it against the contract -> load raw -> dbt build
-(astronomer-cosmos, one task per dbt node, from the pre-built manifest) -> GX validation ->
-publish (atomic swap; the only task that emits Assets) -> summary.
+(astronomer-cosmos, from the pre-built manifest: one task per dbt node by default) -> GX
+validation -> publish (atomic swap; the only task that emits Assets) -> summary.
 
 ``dags/cscw_nightly.py`` is a thin file that calls :func:`build_nightly_dag`. Nothing heavy
 runs at import: the task bodies import the pipeline lazily, and Cosmos reads manifest.json
