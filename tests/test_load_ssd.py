@@ -404,3 +404,30 @@ def test_retention_keeps_k_nights_in_raw_and_history_for_all(db, two_nights):
     assert snapshot(url)["record_history"] == history
     assert q(url, """select batch_id from raw.load_batches where status = 'loaded'
                      order by drop_date desc limit 1""") == [(b2.batch_id,)]
+
+
+def test_the_single_parse_date_check_agrees_with_iso_date(db):
+    """The loader's fast path (shape, pg_input_is_valid, round trip) returns exactly what
+    cscw_private.iso_date returns, and marks every non-blank value it cannot parse."""
+    from psycopg2 import sql
+
+    from csc_warehouse.load.ssd import _BAD_DATE, _date_expr
+
+    url, _ = db
+    values = ["2026-11-27", " 2026-11-27 ", "2026-11-27 10:00:00", "2026-11-27T10:00",
+              "2026-02-30", "2024-02-29", " 999-01-01", "0999-01-01", "", "  ", None, "!",
+              "27/11/2026", "1/2/2026", "abcd-ef-gh", "2026-1-01", "2026-11-27x"]
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("set datestyle = 'ISO, YMD'")
+            for uk in (False, True):
+                cur.execute(sql.SQL(
+                    "select v, {}, cscw_private.iso_date(v, %s) from unnest(%s::text[]) v"
+                ).format(_date_expr(sql.SQL("v"), uk)), (uk, values))
+                for v, ours, reference in cur.fetchall():
+                    blank = v is None or not v.strip()
+                    expected = reference if reference or blank else _BAD_DATE
+                    assert ours == expected, (uk, v)
+    finally:
+        conn.close()

@@ -23,14 +23,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg2
 from psycopg2 import sql
 
 from csc_warehouse.config import Settings
-from csc_warehouse.contract import Column, Table, load_contract
+from csc_warehouse.contract import Table, load_contract
 from csc_warehouse.drop import Drop, DropError, verify_manifest
 from csc_warehouse.load.csv_files import CsvFileInfo, inspect_csv
 from csc_warehouse.warehouse.db import connect
@@ -146,84 +148,136 @@ def _code_inputs(code_list: str) -> tuple[list[str], dict[str, str]]:
     return inputs, mapping
 
 
-def _clean_expr(col: Column, present: bool, uk: bool) -> sql.Composable:
-    """SQL that turns the file's text (``l.<col>`` of ``_load l``) into the raw table's
-    normalised text: ISO dates, upper-cased codes with aliases mapped (inline CASE, so no
-    lookup per row; rows with an unknown code of a closed list never get here)."""
-    if not present:
-        return sql.SQL("null::text")
-    c = sql.SQL("l.{}").format(sql.Identifier(col.name))
-    if col.type == "date":
-        return sql.SQL("cscw_private.iso_date({}, {})").format(c, sql.Literal(uk))
-    if col.type == "code":
-        _, mapping = _code_inputs(col.code_list or "")
-        up = sql.SQL("nullif(upper(btrim({})), '')").format(c)
-        if not mapping:
-            return up
-        whens = sql.SQL(" ").join(
-            sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v))
-            for k, v in sorted(mapping.items())
-        )
-        return sql.SQL("case {up} {whens} else {up} end").format(up=up, whens=whens)
-    if col.type in ("id", "number"):
-        return sql.SQL("nullif(btrim({}), '')").format(c)
-    return sql.SQL("nullif({}, '')").format(c)
+_NUMBER_RE = "^-?[0-9]+(\\.[0-9]+)?$"
+#: marks a non-blank date value that does not parse (level 1 of ``_clean``)
+_BAD_DATE = "!"
 
 
-def _reject_checks(table: Table, header: list[str], uk: bool) -> list[sql.Composable]:
-    """SELECTs yielding (_row_number, column_name, value, reason) for each row-level fault.
+def _date_expr(c: sql.Composable, uk: bool) -> sql.Composable:
+    """ISO text of a date value, NULL when blank, ``'!'`` when it does not parse.
 
-    Two passes over ``_load``: keys (missing, or duplicated: hash aggregate), then every
-    column check at once (the OR of all conditions filters the scan; only faulty rows are
-    expanded into one row per fault)."""
+    Fast path for what nearly every row holds, exact ``YYYY-MM-DD``: a LIKE shape test,
+    ``pg_input_is_valid`` and a round trip (so only the canonical spelling passes; the load
+    runs with ``DateStyle = ISO``). Anything else takes ``cscw_private.iso_date`` (trimmed,
+    time part, UK DD/MM/YYYY), inlined. Each value is parsed once."""
+    slow = sql.SQL("coalesce(cscw_private.iso_date({c}, {uk}), "
+                   "case when btrim({c}) <> '' then {bad} end)").format(
+        c=c, uk=sql.Literal(uk), bad=sql.Literal(_BAD_DATE))
+    return sql.SQL(
+        "case when {c} like '____-__-__' and pg_input_is_valid({c}, 'date') then "
+        "case when {c}::date::text = {c} then {c} else {slow} end else {slow} end"
+    ).format(c=c, slow=slow)
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One column's row-level check: fault flag column in ``_clean`` and its reason."""
+
+    column: str
+    flag: str
+    reason: str
+
+
+def _clean_select(table: Table, header: list[str], uk: bool,
+                  provenance: list[str]) -> tuple[sql.Composable, list[_Check]]:
+    """The SELECT that builds ``_clean`` from ``_load`` in one scan: every value normalised
+    once (ISO dates, upper-cased codes with aliases mapped, '' = NULL), a fault flag per
+    checked column, the key checks and ``_ok`` (no fault at all).
+
+    Three levels, fenced (``offset 0``) so nothing is computed twice: 1. trim/parse each
+    value; 2. map codes (an inline CASE; unknown code of a closed list -> NULL) and derive
+    the fault flags from level 1; 3. ``_ok``.
+    """
     contract = load_contract()
-    k = sql.SQL("l.{}").format(sql.Identifier(table.key.name))
-    checks: list[sql.Composable] = [
-        sql.SQL(
-            "select l._row_number, {kl}, l.{kc}, case when d.v is null then 'missing key' "
-            "else 'duplicate key (' || d.n || ' rows share it)' end "
-            "from _load l left join (select btrim({kc}) as v, count(*) as n from _load "
-            "group by 1 having count(*) > 1) d on d.v = btrim({k}) "
-            "where nullif(btrim({k}), '') is null or d.v is not null"
-        ).format(k=k, kc=sql.Identifier(table.key.name), kl=sql.Literal(table.key.name))
-    ]
-    conds: list[tuple[str, sql.Composable, sql.Composable, str]] = []
-    for col in table.columns:
+    key = table.key.name
+    lvl1: list[sql.Composable] = [sql.SQL("l._row_number")]
+    lvl1 += [sql.SQL("l.{}").format(sql.Identifier(p)) for p in provenance]
+    lvl2: list[sql.Composable] = [sql.SQL("a._row_number")]
+    lvl2 += [sql.SQL("a.{}").format(sql.Identifier(p)) for p in provenance]
+    checks: list[_Check] = []
+    for i, col in enumerate(table.columns):
+        ident = sql.Identifier(col.name)
+        c = sql.SQL("l.{}").format(ident)
+        a = sql.SQL("a.{}").format(ident)
         if col.name not in header:
+            lvl1.append(sql.SQL("null::text as {}").format(ident))
+            lvl2.append(sql.SQL("a.{0} as {0}").format(ident))
             continue
-        c = sql.SQL("l.{}").format(sql.Identifier(col.name))
-        present = sql.SQL("nullif(btrim({}), '') is not null").format(c)
+        flag = f"_f{i}"
         if col.type == "date":
+            lvl1.append(sql.SQL("{} as {}").format(_date_expr(c, uk), ident))
+            lvl2.append(sql.SQL("nullif({a}, {bad}) as {i}, ({a} = {bad}) is true as {f}")
+                        .format(a=a, i=ident, bad=sql.Literal(_BAD_DATE),
+                                f=sql.Identifier(flag)))
             fmt = "YYYY-MM-DD or DD/MM/YYYY" if uk else "YYYY-MM-DD"
-            cond = sql.SQL("{} and cscw_private.iso_date({}, {}) is null").format(
-                present, c, sql.Literal(uk))
-            conds.append((col.name, c, cond, f"unparseable date (expected {fmt})"))
+            checks.append(_Check(col.name, flag, f"unparseable date (expected {fmt})"))
         elif col.type == "code":
+            lvl1.append(sql.SQL("nullif(upper(btrim({})), '') as {}").format(c, ident))
             cl = contract.code_lists[col.code_list or ""]
+            inputs, mapping = _code_inputs(cl.name)
+            whens = sql.SQL(" ").join(
+                sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v))
+                for k, v in sorted(mapping.items()))
+            mapped = (sql.SQL("case {a} {w} else {a} end").format(a=a, w=whens)
+                      if mapping else a)
             if cl.open:
+                lvl2.append(sql.SQL("{} as {}").format(mapped, ident))
                 continue
-            inputs, _ = _code_inputs(cl.name)
-            cond = sql.SQL("{} and upper(btrim({})) <> all({}::text[])").format(
-                present, c, sql.Literal(inputs))
-            conds.append((col.name, c, cond, f"unknown code (not on the {cl.name} list)"))
-        elif col.type == "number":
-            cond = sql.SQL("{} and btrim({}) !~ '^-?[0-9]+(\\.[0-9]+)?$'").format(present, c)
-            conds.append((col.name, c, cond, "not a number"))
-    if conds:
-        values = sql.SQL(", ").join(
-            sql.SQL("({}, {}, case when {} then {} end)").format(
-                sql.Literal(name), c, cond, sql.Literal(reason))
-            for name, c, cond, reason in conds
-        )
-        checks.append(
-            sql.SQL(
-                "select l._row_number, x.col, x.val, x.reason from _load l "
-                "cross join lateral (values {values}) x(col, val, reason) "
-                "where ({any}) and x.reason is not null"
-            ).format(values=values,
-                     any=sql.SQL(" or ").join(sql.SQL("({})").format(c[2]) for c in conds))
-        )
-    return checks
+            known = sql.SQL("{} = any({}::text[])").format(a, sql.Literal(inputs))
+            lvl2.append(sql.SQL("case when {k} then {m} end as {i}, "
+                                "({a} is not null and not {k}) as {f}")
+                        .format(k=known, m=mapped, a=a, i=ident, f=sql.Identifier(flag)))
+            checks.append(_Check(col.name, flag, f"unknown code (not on the {cl.name} list)"))
+        elif col.type in ("id", "number"):
+            lvl1.append(sql.SQL("nullif(btrim({}), '') as {}").format(c, ident))
+            if col.type == "number":
+                lvl2.append(sql.SQL("a.{i} as {i}, (a.{i} !~ {re}) is true as {f}").format(
+                    i=ident, re=sql.Literal(_NUMBER_RE), f=sql.Identifier(flag)))
+                checks.append(_Check(col.name, flag, "not a number"))
+            else:
+                lvl2.append(sql.SQL("a.{0} as {0}").format(ident))
+        else:
+            lvl1.append(sql.SQL("nullif({}, '') as {}").format(c, ident))
+            lvl2.append(sql.SQL("a.{0} as {0}").format(ident))
+    extra = [c for c in header if c not in table.column_names]
+    extra_expr = (
+        sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(
+            sql.SQL("{}, l.{}").format(sql.Literal(c), sql.Identifier(c)) for c in extra))
+        if extra else sql.SQL("null::jsonb"))
+    lvl1.append(sql.SQL("{} as _extra, d.n as _dup_n").format(extra_expr))
+    lvl2.append(sql.SQL("a._extra, a._dup_n"))
+    flags = [sql.SQL("b.{}").format(sql.Identifier(ch.flag)) for ch in checks]
+    ok = sql.SQL("b.{k} is not null and b._dup_n is null{rest}").format(
+        k=sql.Identifier(key),
+        rest=sql.SQL("").join(sql.SQL(" and not {}").format(f) for f in flags))
+    kl = sql.SQL("l.{}").format(sql.Identifier(key))
+    query = sql.SQL(
+        "select b.*, {ok} as _ok from (select {lvl2} from (select {lvl1} from _load l "
+        "left join (select btrim({kc}) as v, count(*) as n from _load group by 1 "
+        "having count(*) > 1) d on d.v = btrim({kl}) offset 0) a offset 0) b"
+    ).format(ok=ok, lvl2=sql.SQL(", ").join(lvl2), lvl1=sql.SQL(", ").join(lvl1),
+             kc=sql.Identifier(key), kl=kl)
+    return query, checks
+
+
+def _reject_rows(table: Table, checks: list[_Check]) -> sql.Composable:
+    """(_row_number, column_name, value, reason) of every fault of the rows of ``_clean``
+    that are not ``_ok`` (few: only they are expanded, with the original text from
+    ``_load``)."""
+    key = table.key.name
+    values = [sql.SQL(
+        "({kn}, l.{k}, case when c.{k} is null then 'missing key' when c._dup_n is not null "
+        "then 'duplicate key (' || c._dup_n || ' rows share it)' end)").format(
+        kn=sql.Literal(key), k=sql.Identifier(key))]
+    values += [sql.SQL("({}, l.{}, case when c.{} then {} end)").format(
+        sql.Literal(ch.column), sql.Identifier(ch.column), sql.Identifier(ch.flag),
+        sql.Literal(ch.reason)) for ch in checks]
+    return sql.SQL(
+        "select c._row_number, x.col, x.val, x.reason from _clean c "
+        "join _load l on l._row_number = c._row_number "
+        "cross join lateral (values {}) x(col, val, reason) "
+        "where not c._ok and x.reason is not null"
+    ).format(sql.SQL(", ").join(values))
 
 
 @dataclass
@@ -251,6 +305,16 @@ class RawLoader:
         self.settings = settings
         self.progress = progress or (lambda _msg: None)
         self.contract = load_contract()
+        #: seconds per phase of the last load (inspect, copy, checks, insert, history, ...)
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     # --- batch bookkeeping -------------------------------------------------------------
     def _already_loaded(self, conn, batch_id: str) -> bool:
@@ -294,6 +358,13 @@ class RawLoader:
         """Lock, supersede the night's earlier batch, clear its raw rows and rejects.
         Returns the row counts of the previous night (for the empty-file guard)."""
         cur.execute("select pg_advisory_xact_lock(hashtext('cscw_load'))")
+        # session settings of the load (the connection is the loader's own): temp tables
+        # stay in memory, no JIT compilation of the wide per-row expressions
+        # session settings of the load (the connection is the loader's own): temporary
+        # tables stay in memory, no JIT compilation of the wide per-row expressions (it
+        # costs more than it saves here), ISO date output (the date check's round trip)
+        cur.execute("set temp_buffers = '512MB'; set local jit = off; "
+                    "set local work_mem = '256MB'; set local datestyle = 'ISO, YMD'")
         cur.execute(
             """update raw.load_batches set status = 'superseded'
                where drop_date = %s and status = 'loaded' and batch_id <> %s""",
@@ -346,7 +417,8 @@ class RawLoader:
         )
 
     def _finish(self, cur, drop: Drop, batch_id: str, tables: dict[str, TableLoad]) -> None:
-        history = self._apply_history(cur, drop.drop_date, batch_id, tables)
+        with self._phase("history"):
+            history = self._apply_history(cur, drop.drop_date, batch_id, tables)
         loaded = sum(t.rows_loaded for t in tables.values())
         rejected = sum(t.rows_rejected for t in tables.values())
         cur.execute(
@@ -357,38 +429,49 @@ class RawLoader:
             (f"{loaded} rows loaded, {rejected} quarantined; {history}",
              history == HISTORY_UPDATED, batch_id),
         )
-        self._prune(cur, batch_id)
+        with self._phase("retention"):
+            self._prune(cur, batch_id)
 
     # --- quarantine + insert -------------------------------------------------------------
     def _quarantine_and_insert(self, cur, table: Table, staged: Staged, batch_id: str,
                                drop_date: dt.date, threshold: float | None) -> TableLoad:
-        """Row-level checks on ``_load``, rejects into raw.rejects, good rows into raw."""
+        """Row-level checks on ``_load``, rejects into raw.rejects, good rows into raw.
+
+        One scan of ``_load`` builds ``_clean`` (each value normalised once, fault flags);
+        the rejects are the few rows of ``_clean`` that are not ``_ok``; the insert copies
+        the ``_ok`` rows with their row hash."""
         header, uk = staged.header, staged.uk
         rows_in_file = staged.rows_in_file
-        checks = _reject_checks(table, header, uk)
-        cur.execute(
-            sql.SQL(
-                "create temp table _rej on commit drop as "
-                "select * from ({}) r(_row_number, column_name, value, reason)"
-            ).format(sql.SQL(" union all ").join(checks))
-        )
-        if staged.source:
+        provenance = [] if staged.source else ["_src_file", "_src_sha", "_src_row"]
+        select, checks = _clean_select(table, header, uk, provenance)
+        with self._phase("checks"):
+            cur.execute("drop table if exists _clean")
+            cur.execute(sql.SQL("create temp table _clean on commit drop as {}").format(select))
             cur.execute(
-                """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
-                       row_number, column_name, value, reason)
-                   select %s, %s, %s, %s, _row_number, column_name, value, reason from _rej""",
-                (batch_id, drop_date, table.name, staged.source[0]),
+                sql.SQL(
+                    "create temp table _rej on commit drop as "
+                    "select * from ({}) r(_row_number, column_name, value, reason)"
+                ).format(_reject_rows(table, checks))
             )
-        else:
-            cur.execute(
-                """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
-                       row_number, column_name, value, reason)
-                   select %s, %s, %s, l._src_file, l._src_row, r.column_name, r.value, r.reason
-                   from _rej r join _load l using (_row_number)""",
-                (batch_id, drop_date, table.name),
-            )
-        cur.execute("select count(distinct _row_number) from _rej")
-        rows_rejected = cur.fetchone()[0]
+            if staged.source:
+                cur.execute(
+                    """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
+                           row_number, column_name, value, reason)
+                       select %s, %s, %s, %s, _row_number, column_name, value, reason
+                       from _rej""",
+                    (batch_id, drop_date, table.name, staged.source[0]),
+                )
+            else:
+                cur.execute(
+                    """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
+                           row_number, column_name, value, reason)
+                       select %s, %s, %s, l._src_file, l._src_row, r.column_name, r.value,
+                              r.reason
+                       from _rej r join _load l using (_row_number)""",
+                    (batch_id, drop_date, table.name),
+                )
+            cur.execute("select count(distinct _row_number) from _rej")
+            rows_rejected = cur.fetchone()[0]
         if threshold is not None and rows_in_file and rows_rejected > threshold * rows_in_file:
             cur.execute(
                 "select reason, count(*) from _rej group by reason order by 2 desc limit 3"
@@ -405,46 +488,32 @@ class RawLoader:
             )
         extra = [c for c in header if c not in table.column_names]
         cols = table.column_names
-        exprs = [sql.SQL("{} as {}").format(_clean_expr(c, c.name in header, uk),
-                                            sql.Identifier(c.name)) for c in table.columns]
-        extra_expr = (
-            sql.SQL("jsonb_build_object({})").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{}, l.{}").format(sql.Literal(c), sql.Identifier(c))
-                    for c in extra
-                )
-            ) if extra else sql.SQL("null::jsonb")
-        )
         if staged.source:
-            provenance = sql.SQL("{}::text, {}::text, l._row_number").format(
+            provenance_sql = sql.SQL("{}::text, {}::text, c._row_number").format(
                 sql.Literal(staged.source[0]), sql.Literal(staged.source[1]))
         else:
-            provenance = sql.SQL("l._src_file, l._src_sha, l._src_row")
-        meta = ("_source_file", "_file_sha256", "_row_number", "_extra")
+            provenance_sql = sql.SQL("c._src_file, c._src_sha, c._src_row")
         targets = sql.SQL(", ").join(sql.Identifier(c) for c in [
-            *cols, *meta, "_batch_id", "_drop_date", "_loaded_at", "_row_hash"])
-        content = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c))
+            *cols, "_extra", "_source_file", "_file_sha256", "_row_number", "_batch_id",
+            "_drop_date", "_loaded_at", "_row_hash"])
+        content = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
                                      for c in [*cols, "_extra"])
-        # the subquery is fenced (offset 0) so each cleaned value is computed once and
-        # reused by the row hash; quarantined rows are anti-joined out
-        cur.execute(
-            sql.SQL(
-                "insert into {tbl} ({targets}) "
-                "select s.*, %s, %s, now(), md5(row({content})::text)::uuid from ("
-                "select {exprs}, {prov}, {extra} as _extra from _load l where not exists "
-                "(select 1 from _rej r where r._row_number = l._row_number) offset 0) s"
-            ).format(
-                tbl=sql.Identifier("raw", table.name),
-                targets=targets,
-                content=content,
-                exprs=sql.SQL(", ").join(exprs),
-                prov=provenance,
-                extra=extra_expr,
-            ),
-            (batch_id, drop_date),
-        )
-        rows_loaded = cur.rowcount
-        cur.execute("drop table _load; drop table _rej")
+        with self._phase("insert"):
+            cur.execute(
+                sql.SQL(
+                    "insert into {tbl} ({targets}) "
+                    "select {content}, {prov}, %s, %s, now(), md5(row({content})::text)::uuid "
+                    "from _clean c where c._ok"
+                ).format(
+                    tbl=sql.Identifier("raw", table.name),
+                    targets=targets,
+                    content=content,
+                    prov=provenance_sql,
+                ),
+                (batch_id, drop_date),
+            )
+            rows_loaded = cur.rowcount
+        cur.execute("drop table _load; drop table _clean; drop table _rej")
         return TableLoad(
             table=table.name, status="loaded",
             source_file=staged.source[0] if staged.source else None,
@@ -485,15 +554,35 @@ class RawLoader:
                    where drop_date = %s and batch_id <> %s""",
                 (drop_date, batch_id),
             )
-        drop_meta = sql.SQL(", ").join(sql.Literal(c) for c in _META_NOT_CONTENT)
         # the raw rows were just inserted (no statistics yet): without this the planner
         # picks a nested loop per history row; the comparisons are whole-table hash joins
         cur.execute("set local enable_nestloop = off")
         for name, t in tables.items():
             if t.status != "loaded":
                 continue  # an absent table says nothing about its records
+            table = self.contract.tables[name]
             tbl = sql.Identifier("raw", name)
-            key = sql.Identifier(self.contract.tables[name].key.name)
+            key = sql.Identifier(table.key.name)
+            # the record: contract columns and _extra, nulls stripped (built explicitly:
+            # cheaper than to_jsonb(row) minus the metadata keys, and the same value)
+            record = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
+                sql.SQL(", ").join(sql.SQL("{}, r.{}").format(sql.Literal(c), sql.Identifier(c))
+                                   for c in [*table.column_names, "_extra"]))
+            cur.execute("select exists (select 1 from raw.record_history "
+                        "where table_name = %s and valid_to_drop is null)", (name,))
+            if not cur.fetchone()[0]:
+                # nothing open (the table's first night, or all its records were gone):
+                # every record opens a version, no comparison needed
+                cur.execute(
+                    sql.SQL(
+                        "insert into raw.record_history (table_name, record_key, row_hash, "
+                        "valid_from_drop, valid_from_batch, record) "
+                        "select %s, r.{key}, r._row_hash, %s, %s, {record} from {tbl} r "
+                        "where r._batch_id = %s"
+                    ).format(tbl=tbl, key=key, record=record),
+                    (name, drop_date, batch_id, batch_id),
+                )
+                continue
             cur.execute(
                 sql.SQL(
                     "update raw.record_history h set valid_to_drop = %s, valid_to_batch = %s "
@@ -507,12 +596,11 @@ class RawLoader:
                 sql.SQL(
                     "insert into raw.record_history (table_name, record_key, row_hash, "
                     "valid_from_drop, valid_from_batch, record) "
-                    "select %s, r.{key}, r._row_hash, %s, %s, "
-                    "jsonb_strip_nulls(to_jsonb(r) - array[{meta}]) from {tbl} r "
+                    "select %s, r.{key}, r._row_hash, %s, %s, {record} from {tbl} r "
                     "where r._batch_id = %s and not exists (select 1 from raw.record_history h "
                     "where h.table_name = %s and h.valid_to_drop is null "
                     "and h.record_key = r.{key})"
-                ).format(tbl=tbl, key=key, meta=drop_meta),
+                ).format(tbl=tbl, key=key, record=record),
                 (name, drop_date, batch_id, batch_id, name),
             )
         cur.execute("set local enable_nestloop = on")
@@ -593,7 +681,9 @@ class SsdLoader(RawLoader):
         return infos, ignored
 
     def load(self, drop: Drop) -> LoadReport:
-        infos, ignored = self.check(drop)
+        self.timings = {}
+        with self._phase("inspect"):
+            infos, ignored = self.check(drop)
         batch_id = _batch_id(drop, infos, "ssd")
         conn = connect(self.url)
         try:
@@ -657,7 +747,7 @@ class SsdLoader(RawLoader):
         ).format(sql.SQL(", ").join(sql.Identifier(c) for c in header),
                  sql.Literal(info.encoding))
         try:
-            with info.path.open("rb") as f:
+            with info.path.open("rb") as f, self._phase("copy"):
                 cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
         except psycopg2.Error as e:
             detail = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
