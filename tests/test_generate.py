@@ -379,3 +379,31 @@ def test_generator_calendar_matches_the_holidays_package() -> None:
         assert set(bank_holidays(year)) == expected, year
     christmas_eve = dt.date(2026, 12, 24).toordinal()
     assert dt.date.fromordinal(add_working_days(christmas_eve, 1)) == dt.date(2026, 12, 29)
+
+
+def test_headline_rates_of_a_20000_child_drop_sit_within_tolerance(tmp_path: Path) -> None:
+    """The issue's acceptance size: 20,000 children over 5 years, default rates."""
+    from csc_warehouse.generate.measure import measured_rates
+    from csc_warehouse.generate.rates import HEADLINE_TARGETS
+
+    res = generate_drop(tmp_path / AS_OF.isoformat(), children=20_000, years=5, as_of=AS_OF,
+                        seed=1)
+    measured = measured_rates(res.path, AS_OF)
+    off = {
+        name: (round(measured[name], 3), target, tol)
+        for name, (target, tol) in HEADLINE_TARGETS.items()
+        if abs(measured[name] - target) > tol
+    }
+    assert not off, f"outside tolerance (measured, target, tolerance): {off}"
+
+
+def test_generated_drop_passes_the_loaders_contract_check(tmp_path: Path) -> None:
+    """`cscw generate --children 200 --seed 1` output passes the loader's file-level check."""
+    from csc_warehouse.config import get_settings
+    from csc_warehouse.contract import load_contract
+    from csc_warehouse.drop import open_drop
+    from csc_warehouse.load.ssd import SsdLoader
+
+    res = generate_drop(tmp_path / AS_OF.isoformat(), children=200, seed=1, as_of=AS_OF)
+    infos, ignored = SsdLoader("", get_settings()).check(open_drop(res.path))
+    assert set(infos) == set(load_contract().tables) and ignored == []
