@@ -407,7 +407,7 @@ def test_retention_keeps_k_nights_in_raw_and_history_for_all(db, two_nights):
 
 
 def test_the_single_parse_date_check_agrees_with_iso_date(db):
-    """The loader's fast path (shape, pg_input_is_valid, round trip) returns exactly what
+    """The loader's fast path (cscw_private.is_iso_date) returns exactly what
     cscw_private.iso_date returns, and marks every non-blank value it cannot parse."""
     from psycopg2 import sql
 

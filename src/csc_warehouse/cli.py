@@ -233,7 +233,9 @@ def _dbt_line(result, settings) -> str:
         ok = sum(1 for v in nodes.values() if v == "success")
         return f"dbt: {ok} of {len(nodes)} nodes built and tested (one Airflow task each)"
     state = result.task_states.get("dbt_build")
-    rr = settings.dbt_target / "run_results.json"
+    from csc_warehouse.dbt_runner import build_target_path
+
+    rr = build_target_path(settings) / "run_results.json"
     if state and rr.exists():
         results = json.loads(rr.read_text()).get("results", [])
         kinds: dict[str, int] = {}

@@ -53,13 +53,27 @@ def _dbt_build():
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-    from csc_warehouse.dbt_runner import PROFILE_NAME, TARGET_NAME, dbt_env, manifest_path
+    from csc_warehouse.dbt_runner import (
+        PROFILE_NAME,
+        TARGET_NAME,
+        build_target_path,
+        dbt_env,
+        manifest_path,
+    )
     from csc_warehouse.warehouse import warehouse_url
 
     settings = get_settings()
     # dbt's profile reads the warehouse from the environment; set it for the task process
-    # (no secret goes into a rendered template field)
-    os.environ.update(dbt_env(warehouse_url(settings, start=False), settings))
+    # (no secret goes into a rendered template field). The nightly's dbt never writes into
+    # the folder holding the manifest the DAG is rendered from: concurrent per-node tasks
+    # would rewrite manifest.json under the readers' feet.
+    env = dbt_env(warehouse_url(settings, start=False), settings)
+    if settings.dbt_tasks == "single":
+        env["DBT_TARGET_PATH"] = str(build_target_path(settings))
+    else:
+        env.pop("DBT_TARGET_PATH")
+        os.environ.pop("DBT_TARGET_PATH", None)
+    os.environ.update(env)
     profile_config = ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name=TARGET_NAME,

@@ -57,7 +57,15 @@ def _environ(env: dict[str, str]) -> Iterator[None]:
 
 
 def manifest_path(settings: Settings) -> Path:
+    """The manifest Cosmos renders the DAG from. Only `dbt parse` (ensure_manifest) writes
+    here: the nightly's dbt tasks never use this folder as their target."""
     return settings.dbt_target / "manifest.json"
+
+
+def build_target_path(settings: Settings) -> Path:
+    """Target folder of the single-task nightly build (CSCW_DBT_TASKS=single); per-node tasks
+    write into Cosmos's own per-task copy of the project instead."""
+    return settings.dbt_target / "build"
 
 
 def _project_fingerprint(settings: Settings) -> str:

@@ -156,16 +156,15 @@ _BAD_DATE = "!"
 def _date_expr(c: sql.Composable, uk: bool) -> sql.Composable:
     """ISO text of a date value, NULL when blank, ``'!'`` when it does not parse.
 
-    Fast path for what nearly every row holds, exact ``YYYY-MM-DD``: a LIKE shape test,
-    ``pg_input_is_valid`` and a round trip (so only the canonical spelling passes; the load
-    runs with ``DateStyle = ISO``). Anything else takes ``cscw_private.iso_date`` (trimmed,
-    time part, UK DD/MM/YYYY), inlined. Each value is parsed once."""
+    Fast path for what nearly every row holds, exact ``YYYY-MM-DD``:
+    ``cscw_private.is_iso_date`` (digit shape and calendar arithmetic, inlined; works on
+    PostgreSQL 15+). Anything else takes ``cscw_private.iso_date`` (trimmed, time part, UK
+    DD/MM/YYYY), inlined. Each value is parsed once."""
     slow = sql.SQL("coalesce(cscw_private.iso_date({c}, {uk}), "
                    "case when btrim({c}) <> '' then {bad} end)").format(
         c=c, uk=sql.Literal(uk), bad=sql.Literal(_BAD_DATE))
     return sql.SQL(
-        "case when {c} like '____-__-__' and pg_input_is_valid({c}, 'date') then "
-        "case when {c}::date::text = {c} then {c} else {slow} end else {slow} end"
+        "case when cscw_private.is_iso_date({c}) then {c} else {slow} end"
     ).format(c=c, slow=slow)
 
 

@@ -185,31 +185,50 @@ create table if not exists cscw_private.pseudonym_key (
     fingerprint text not null
 );
 
+-- Is (y, m, d) a real calendar date? Pure arithmetic (leap years included), so it inlines
+-- and runs on every supported PostgreSQL (pg_input_is_valid needs 16+).
+create or replace function cscw_private.ymd_valid(y int, m int, d int)
+returns boolean language sql immutable parallel safe as $$
+    select y >= 1 and m between 1 and 12 and d between 1 and case
+        when m = 2 then case when (y % 4 = 0 and y % 100 <> 0) or y % 400 = 0 then 29
+                             else 28 end
+        when m in (4, 6, 9, 11) then 30
+        else 31
+    end
+$$;
+
+-- Exactly YYYY-MM-DD and a real date. The CASE guards the integer casts.
+create or replace function cscw_private.is_iso_date(v text)
+returns boolean language sql immutable parallel safe as $$
+    select case
+        when translate(v, '0123456789', '9999999999') = '9999-99-99'
+            then cscw_private.ymd_valid(substr(v, 1, 4)::int, substr(v, 6, 2)::int,
+                                        substr(v, 9, 2)::int)
+        else false
+    end
+$$;
+
 -- Normalise a date string to ISO YYYY-MM-DD; null when empty or not a valid date.
 -- Accepts YYYY-MM-DD with an optional time part (truncated) and, when uk is true,
--- DD/MM/YYYY (optionally with HH:MM[:SS]). One CASE expression without FROM, so the planner
--- inlines it into the loader's set-based statements: a cheap shape test (translate), then
--- pg_input_is_valid (no exception per row; it knows month lengths and leap years).
--- Stable, not immutable, because pg_input_is_valid is (an immutable wrapper would not be
--- inlined).
+-- DD/MM/YYYY. Pure SQL (no exception per row), so the planner inlines it.
 create or replace function cscw_private.iso_date(v text, uk boolean default false)
-returns text language sql stable parallel safe as $$
+returns text language sql immutable parallel safe as $$
     select case
         when translate(substr(btrim(v), 1, 10), '0123456789', '9999999999') = '9999-99-99'
          and (length(btrim(v)) = 10
               or substr(btrim(v), 11) ~ '^[ T]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?$')
-         and pg_input_is_valid(substr(btrim(v), 1, 10), 'date')
+         and cscw_private.is_iso_date(substr(btrim(v), 1, 10))
             then substr(btrim(v), 1, 10)
         when uk and translate(split_part(btrim(v), ' ', 1), '0123456789', '9999999999')
                     in ('99/99/9999', '9/99/9999', '99/9/9999', '9/9/9999')
          and (strpos(btrim(v), ' ') = 0
               or substr(btrim(v), strpos(btrim(v), ' ') + 1) ~ '^\\d{2}:\\d{2}(:\\d{2})?$')
-         and pg_input_is_valid(split_part(split_part(btrim(v), ' ', 1), '/', 3) || '-'
+         and cscw_private.is_iso_date(split_part(split_part(btrim(v), ' ', 1), '/', 3) || '-'
                 || lpad(split_part(btrim(v), '/', 2), 2, '0') || '-'
-                || lpad(split_part(btrim(v), '/', 1), 2, '0'), 'date')
+                || lpad(split_part(split_part(btrim(v), ' ', 1), '/', 1), 2, '0'))
             then split_part(split_part(btrim(v), ' ', 1), '/', 3) || '-'
                 || lpad(split_part(btrim(v), '/', 2), 2, '0') || '-'
-                || lpad(split_part(btrim(v), '/', 1), 2, '0')
+                || lpad(split_part(split_part(btrim(v), ' ', 1), '/', 1), 2, '0')
     end
 $$;
 
