@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -31,7 +32,10 @@ def _spec_tables() -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="the requirement text is not beside the repo")
+@pytest.mark.skipif(
+    not SPEC.exists() and not os.environ.get("CI"),  # in CI a missing sample fails
+    reason="the requirement text is not beside the repo",
+)
 def test_every_table_key_and_required_column_of_the_requirement_is_in_the_contract():
     spec = _spec_tables()
     contract = load_contract()

@@ -12,6 +12,7 @@ from conftest import REPO
 
 def _dag_probe(code: str, env_extra: dict[str, str], tmp_path) -> str:
     env = dict(os.environ)
+    env.pop("CSCW_DBT_TASKS", None)  # the production default rendering: one task per node
     env.update(env_extra)
     env["CSCW_HOME"] = str(tmp_path / "home")
     proc = subprocess.run(

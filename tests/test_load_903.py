@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -209,7 +210,10 @@ def test_a_903_drop_must_have_episodes_and_csv_files(tmp_path):
 
 
 # --- the public fake returns ------------------------------------------------------------------
-@pytest.mark.skipif(not VALIDATOR.is_dir(), reason="samples not present")
+@pytest.mark.skipif(
+    not VALIDATOR.is_dir() and not os.environ.get("CI"),  # in CI a missing sample fails
+    reason="samples not present",
+)
 def test_validator_sample_loads_every_file_and_quarantines_broken_rows(db, tmp_path):
     url, settings = db
     drop = open_drop(VALIDATOR)
@@ -240,7 +244,10 @@ def test_validator_sample_loads_every_file_and_quarantines_broken_rows(db, tmp_p
                      = clae_cla_id) <> 1) x""") == [(0,)]
 
 
-@pytest.mark.skipif(not DEMAND.is_dir(), reason="samples not present")
+@pytest.mark.skipif(
+    not DEMAND.is_dir() and not os.environ.get("CI"),  # in CI a missing sample fails
+    reason="samples not present",
+)
 def test_five_years_of_demand_model_returns_load(db, tmp_path):
     url, settings = db
     drop = tmp_path / "combined"

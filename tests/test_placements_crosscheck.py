@@ -19,6 +19,7 @@ the models), for 31 March of each year: children looked after (V3/V4 left out), 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,10 @@ EXPECTED = [
     (dt.date(2022, 3, 31), 75, 15, 45, 8),
 ]
 
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"no samples at {SAMPLES}")
+needs_samples = pytest.mark.skipif(
+    not SAMPLES.is_dir() and not os.environ.get("CI"),  # in CI a missing sample fails
+    reason=f"no samples at {SAMPLES}",
+)
 
 
 @needs_samples
@@ -100,7 +104,8 @@ def test_marts_equal_the_crosscheck(cscw, tmp_path: Path) -> None:
     quarantined = {
         (f, n) for f, n in cscw.query(
             "select distinct source_file, row_number from raw.rejects "
-            "where table_name = 'ssd_cla_episodes'"
+            "where table_name = 'ssd_cla_episodes' and batch_id = (select batch_id from "
+            "raw.load_batches where drop_date = %s and status = 'loaded')", (AS_OF,)
         )
     }
     assert quarantined, "the samples hold episodes that do not chain"

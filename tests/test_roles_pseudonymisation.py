@@ -27,6 +27,7 @@ def test_child_key_equals_python_hmac(three):
     secret = three.cscw.env["CSCW_PSEUDONYM_KEY"]
     ids = [r[0] for r in three.cscw.query(
         "select distinct pers_person_id from raw.ssd_person order by 1 limit 50")]
+    assert ids
     got = dict(three.cscw.query(
         "select p, cscw_private.child_key(p) from unnest(%s::text[]) as p", (ids,)))
     assert got == {p: _py_key(secret, p) for p in ids}
@@ -71,6 +72,7 @@ def test_no_mart_column_holds_identifiers(three):
         "union select clap_cla_placement_postcode from raw.ssd_cla_placement")}
     dobs = {r[0] for r in q("select distinct pers_dob from raw.ssd_person where pers_dob <> ''")}
     exact.discard(None)
+    assert exact and dobs
     columns = q("select table_name, column_name from information_schema.columns "
                 "where table_schema = 'marts' order by 1, 2")
     assert columns

@@ -25,7 +25,11 @@ def night(built_warehouse, cscw):
         "select batch_id from raw.load_batches where drop_date = %s and status = 'loaded'",
         (NIGHT,),
     )[0]
-    return {**built_warehouse, "proc": proc, "batch": batch}
+    (run_id,) = cscw.query(
+        "select run_id from dq.pipeline_runs where as_of = %s and status = 'published' "
+        "order by finished_at desc limit 1", (NIGHT,),
+    )[0]
+    return {**built_warehouse, "proc": proc, "batch": batch, "run_id": run_id}
 
 
 def test_run_succeeds_and_reports(night):
@@ -55,12 +59,12 @@ def test_every_schema_is_created_and_filled(night, cscw):
     published = cscw.query("select sum(children) from marts.mart_caseload_summary")[0][0]
     assert published == cscw.query("select count(*) from analytics.fct_caseload")[0][0]
     # dq: every expectation of the run recorded, critical ones passed
-    rows = cscw.query("select severity, success from dq.validation_results where as_of = %s",
-                      (NIGHT,))
-    assert rows and all(ok for sev, ok in rows if sev == "critical")
-    assert cscw.query("select status from dq.pipeline_runs order by finished_at desc limit 1") == [
-        ("published",)
-    ]
+    rows = cscw.query("select severity, success from dq.validation_results where run_id = %s",
+                      (night["run_id"],))
+    critical = [ok for sev, ok in rows if sev == "critical"]
+    assert critical and all(critical)
+    assert cscw.query("select status from dq.pipeline_runs where run_id = %s",
+                      (night["run_id"],)) == [("published",)]
 
 
 def test_raw_rows_carry_batch_metadata(night, cscw):
@@ -106,14 +110,16 @@ def test_missing_required_column_fails_naming_file_and_column(cscw, night, tmp_p
 
 
 def test_run_summary_file_written(night, cscw):
-    latest = json.loads((cscw.home / "reports" / "runs" / "latest.json").read_text())
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in night["run_id"])
+    latest = json.loads((cscw.home / "reports" / "runs" / f"{safe}.json").read_text())
     assert latest["as_of"] == NIGHT.isoformat()
     assert latest["rows_loaded"]["ssd_person"] == night["gen"].rows["ssd_person"]
 
 
 def test_history_command_shows_the_record_as_loaded(night, cscw):
     pid, dob = cscw.query(
-        "select pers_person_id, pers_dob from raw.ssd_person order by 1 limit 1"
+        "select pers_person_id, pers_dob from raw.ssd_person where _batch_id = %s "
+        "order by 1 limit 1", (night["batch"],)
     )[0]
     proc = cscw.run("history", "--table", "ssd_person", "--key", pid,
                     "--night", NIGHT.isoformat())
