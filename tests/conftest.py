@@ -114,6 +114,47 @@ def built_warehouse(cscw: CscwSession, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
+def db(cscw: CscwSession, tmp_path: Path):
+    """A fresh, bootstrapped database on the session's server (dropped afterwards), and
+    Settings whose CSCW_HOME is tmp_path/home: for loader tests that must start empty."""
+    import dataclasses
+    import uuid
+
+    import psycopg2
+    from psycopg2.extensions import make_dsn, parse_dsn
+
+    from csc_warehouse.config import get_settings
+    from csc_warehouse.warehouse.schemas import bootstrap
+
+    params = parse_dsn(cscw.url)
+    name = f"cscw_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'create database "{name}"')
+    url = make_dsn(**{**params, "dbname": name})
+    settings = dataclasses.replace(get_settings(), home=tmp_path / "home")
+    bootstrap(url, settings)
+    yield url, settings
+    with admin.cursor() as cur:
+        cur.execute(f'drop database "{name}" with (force)')
+    admin.close()
+
+
+def q(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
+    """Run one statement on ``url``; rows when it returns any."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+@pytest.fixture
 def query(cscw: CscwSession) -> Callable[..., list[tuple]]:
     return cscw.query
 

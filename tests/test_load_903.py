@@ -7,14 +7,11 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
-import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
-from psycopg2.extensions import make_dsn, parse_dsn
 
-from csc_warehouse.config import get_settings
+from conftest import q
 from csc_warehouse.drop import DropError, infer_903_drop_date, open_drop
 from csc_warehouse.load.ssda903 import Ssda903Loader, check_903_drop, parse_903_date
 
@@ -24,35 +21,6 @@ VALIDATOR = SAMPLES / "csc-validator-be-903"
 DEMAND = SAMPLES / "cs-demand-model" / "combined"
 EP_HEADER = ("CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
              "HOME_POST,PL_POST,URN\n")
-
-
-@pytest.fixture
-def db(cscw, tmp_path):
-    from csc_warehouse.warehouse.schemas import bootstrap
-
-    params = parse_dsn(cscw.url)
-    name = f"load903_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    url = make_dsn(**{**params, "dbname": name})
-    settings = dataclasses.replace(get_settings(), home=tmp_path / "home")
-    bootstrap(url, settings)
-    yield url, settings
-    with admin.cursor() as cur:
-        cur.execute(f'drop database "{name}" with (force)')
-    admin.close()
-
-
-def q(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def test_903_dates():

@@ -7,48 +7,17 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import uuid
 from pathlib import Path
 
 import psycopg2
 import pytest
-from psycopg2.extensions import make_dsn, parse_dsn
 
+from conftest import q
 from csc_warehouse.config import get_settings
 from csc_warehouse.drop import DropError, open_drop, write_manifest
 from csc_warehouse.load.ssd import SsdLoader
 
 PERSON_HEADER = "pers_person_id,pers_sex,pers_ethnicity,pers_dob,pers_forename"
-
-
-@pytest.fixture
-def db(cscw, tmp_path):
-    """A fresh bootstrapped database and Settings whose CSCW_HOME is tmp_path/home."""
-    from csc_warehouse.warehouse.schemas import bootstrap
-
-    params = parse_dsn(cscw.url)
-    name = f"load_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'create database "{name}"')
-    url = make_dsn(**{**params, "dbname": name})
-    settings = dataclasses.replace(get_settings(), home=tmp_path / "home")
-    bootstrap(url, settings)
-    yield url, settings
-    with admin.cursor() as cur:
-        cur.execute(f'drop database "{name}" with (force)')
-    admin.close()
-
-
-def q(url: str, sql: str, params: tuple | None = None) -> list[tuple]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        conn.close()
 
 
 def write_drop(root: Path, night: str, files: dict[str, bytes | str], manifest: bool = False,
