@@ -6,6 +6,8 @@ Uses the nights of tests/test_wap_nights.py (run once per session).
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from csc_warehouse.config import PROJECT_ROOT
@@ -47,11 +49,28 @@ def test_the_faulty_night_fails_warnings_and_lists_the_records(three):
     assert listed and listed == injected
     assert all(r["what_is_missing"] == "authorised by; authorised date"
                for r in n.worklists["wl_step_down_without_authorisation"])
-    # missing postcodes of current placements show up as "valid postcode"
+    # missing postcodes of current placements show up as "valid postcode": exactly the
+    # injected ones on a placement open on the night of a child looked after that night
+    # (worked out from the drop's files; the warning night injects no overlaps, so a child
+    # has at most one open placement)
+    night = n.date.isoformat()
+
+    def open_on(start: str, end: str) -> bool:
+        return start <= night and (not end or night < end)
+
+    with (n.drop / "ssd_cla_episodes.csv").open(newline="") as f:
+        looked_after = {r["clae_person_id"] for r in csv.DictReader(f)
+                        if open_on(r["clae_cla_episode_start_date"],
+                                   r["clae_cla_episode_ceased_date"])}
+    with (n.drop / "ssd_cla_placement.csv").open(newline="") as f:
+        current = {r["clap_cla_placement_id"] for r in csv.DictReader(f)
+                   if r["clap_person_id"] in looked_after
+                   and open_on(r["clap_cla_placement_start_date"],
+                               r["clap_cla_placement_end_date"])}
     no_postcode = {f["key"] for f in n.injected if f["kind"] == "missing_postcode"}
     flagged = {r["placement_id"] for r in n.worklists["wl_current_location_unknown"]
                if "valid postcode" in r["what_is_missing"]}
-    assert flagged and flagged <= no_postcode
+    assert flagged and flagged == no_postcode & current
 
 
 def test_summary_reports_warnings_with_their_worklists(three):
