@@ -315,6 +315,30 @@ class RawLoader:
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
+    def _load_batch(self, drop: Drop, batch_id: str, ignored: list[str],
+                    archive: Callable[[], str],
+                    load_in_transaction: Callable[[object, str], LoadReport]) -> LoadReport:
+        """The frame of every load: skip a batch already loaded; else archive the files and
+        load in one transaction; on a file-level rejection roll back and record it."""
+        conn = connect(self.url)
+        try:
+            if self._already_loaded(conn, batch_id):
+                self.progress(f"{self.fmt} drop {drop.drop_date} already loaded as batch "
+                              f"{batch_id}")
+                return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
+            archive_path = archive()
+            try:
+                return load_in_transaction(conn, archive_path)
+            except DropError as e:
+                conn.rollback()
+                self._record_rejection(conn, drop, batch_id, archive_path, str(e))
+                raise
+            except psycopg2.Error:
+                conn.rollback()
+                raise
+        finally:
+            conn.close()
+
     # --- batch bookkeeping -------------------------------------------------------------
     def _already_loaded(self, conn, batch_id: str) -> bool:
         with conn.cursor() as cur:
@@ -684,25 +708,12 @@ class SsdLoader(RawLoader):
         with self._phase("inspect"):
             infos, ignored = self.check(drop)
         batch_id = _batch_id(drop, infos, "ssd")
-        conn = connect(self.url)
-        try:
-            if self._already_loaded(conn, batch_id):
-                self.progress(f"drop {drop.drop_date} already loaded as batch {batch_id}")
-                return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
-            archive_path = _archive(self.settings, drop, infos)
-            try:
-                report = self._load_in_transaction(conn, drop, infos, ignored, batch_id,
-                                                   archive_path)
-            except DropError as e:
-                conn.rollback()
-                self._record_rejection(conn, drop, batch_id, archive_path, str(e))
-                raise
-            except psycopg2.Error:
-                conn.rollback()
-                raise
-            return report
-        finally:
-            conn.close()
+        return self._load_batch(
+            drop, batch_id, ignored,
+            archive=lambda: _archive(self.settings, drop, infos),
+            load_in_transaction=lambda conn, archive_path: self._load_in_transaction(
+                conn, drop, infos, ignored, batch_id, archive_path),
+        )
 
     def _load_in_transaction(self, conn, drop, infos, ignored, batch_id, archive_path):
         tables: dict[str, TableLoad] = {}

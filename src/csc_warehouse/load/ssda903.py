@@ -56,7 +56,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
 from psycopg2 import sql
 
 from csc_warehouse.drop import Drop, DropError, verify_manifest
@@ -70,7 +69,6 @@ from csc_warehouse.load.ssd import (
     batch_id_for,
     file_encoding,
 )
-from csc_warehouse.warehouse.db import connect
 
 #: 903 file kinds this loader maps, and the columns each must have
 KINDS: dict[str, tuple[str, ...]] = {
@@ -516,27 +514,18 @@ class Ssda903Loader(RawLoader):
                 f.info = inspect_csv(f.info.path, enc)
         mapped_files = [f for f in files if f.mapped]
         batch_id = batch_id_for(drop, {f.name: f.info.sha256 for f in mapped_files}, "903")
-        conn = connect(self.url)
-        try:
-            if self._already_loaded(conn, batch_id):
-                self.progress(f"903 drop {drop.drop_date} already loaded as batch {batch_id}")
-                return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
-            archive_path = archive_files(self.settings, drop, [f.info for f in files])
-            try:
-                self.progress(f"mapping {len(mapped_files)} 903 file(s) onto SSD tables")
-                mapped = map_903(mapped_files)
-                report = self._load_in_transaction(conn, drop, files, mapped, ignored,
-                                                   batch_id, archive_path)
-            except DropError as e:
-                conn.rollback()
-                self._record_rejection(conn, drop, batch_id, archive_path, str(e))
-                raise
-            except psycopg2.Error:
-                conn.rollback()
-                raise
-            return report
-        finally:
-            conn.close()
+
+        def load_in_transaction(conn, archive_path: str) -> LoadReport:
+            self.progress(f"mapping {len(mapped_files)} 903 file(s) onto SSD tables")
+            mapped = map_903(mapped_files)
+            return self._load_in_transaction(conn, drop, files, mapped, ignored, batch_id,
+                                             archive_path)
+
+        return self._load_batch(
+            drop, batch_id, ignored,
+            archive=lambda: archive_files(self.settings, drop, [f.info for f in files]),
+            load_in_transaction=load_in_transaction,
+        )
 
     def _load_in_transaction(self, conn, drop: Drop, files: list[ReturnFile], mapped: Mapped,
                              ignored: list[str], batch_id: str, archive_path: str):
