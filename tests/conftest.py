@@ -9,9 +9,11 @@ the session's environment, and ``query`` to read the warehouse.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,7 +67,9 @@ class CscwSession:
 @pytest.fixture(scope="session")
 def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
     """A warehouse for the session, and the CLI bound to it."""
-    home = tmp_path_factory.mktemp("cscw_home")
+    # not under pytest's basetemp: pytest deletes older basetemps when another session
+    # starts, which would pull the data directory from under a running server
+    home = Path(tempfile.mkdtemp(prefix="cscw-test-home-"))
     env = dict(os.environ)
     env["CSCW_HOME"] = str(home)
     env.setdefault("CSCW_PSEUDONYM_KEY", "test-only-pseudonym-key")
@@ -91,6 +95,7 @@ def cscw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CscwSession]:
             from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
 
             EmbeddedWarehouse(settings).stop()
+        shutil.rmtree(home, ignore_errors=True)
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
