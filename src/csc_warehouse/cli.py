@@ -394,10 +394,5 @@ def demo(
     raise typer.Exit(code)
 
 
-def main() -> None:  # pragma: no cover - console script entry
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    app()
-
-
 if __name__ == "__main__":
     sys.exit(app())
