@@ -27,3 +27,13 @@ def test_url_parts_and_sqlalchemy_url_keep_special_characters():
     assert sqlalchemy_url("postgresql://u:p%40ss@db.example:6543/wh") == (
         "postgresql+psycopg2://u:p%40ss@db.example:6543/wh"
     )
+
+
+def test_secrets_come_from_the_environment_and_stay_out_of_repr(monkeypatch):
+    monkeypatch.setenv("CSCW_PSEUDONYM_KEY", "pseudonym-secret-value")
+    monkeypatch.setenv("CSCW_BI_PASSWORD", "bi-secret-value")
+    monkeypatch.delenv("CSCW_CASEWORK_PASSWORD", raising=False)
+    s = get_settings()
+    assert s.pseudonym_key == "pseudonym-secret-value"
+    assert s.role_passwords == {"cscw_bi": "bi-secret-value"}
+    assert "secret-value" not in repr(s)

@@ -52,7 +52,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(settings.logs / "airflow"),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("CSCW_AIRFLOW_LOG_LEVEL", "WARNING"),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": settings.airflow_log_level,
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos-cache"),
         "AIRFLOW__COSMOS__ENABLE_CACHE": "True",
         "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",

@@ -291,7 +291,7 @@ def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date
     from csc_warehouse.dag_factory import DAG_ID
     from csc_warehouse.run_progress import TaskWatcher, output_to_file
 
-    if os.environ.get("CSCW_VERBOSE"):
+    if settings.verbose:
         return airflow_runner.run_nightly(
             settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
         )

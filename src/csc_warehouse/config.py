@@ -6,6 +6,9 @@ CSCW_WAREHOUSE_URL   libpq URL of an existing PostgreSQL to use instead of the e
 CSCW_PG_PORT         TCP port of the embedded warehouse on 127.0.0.1 (default 54329).
 CSCW_PSEUDONYM_KEY   secret for child_key (HMAC); for the embedded default one is generated
                      and kept under CSCW_HOME/secrets.
+CSCW_VERBOSE         cscw run/demo: show Airflow's and dbt's own output (default: a log file
+                     and one line per task).
+CSCW_AIRFLOW_LOG_LEVEL  Airflow's log level under cscw run (default WARNING).
 CSCW_BI_PASSWORD, CSCW_CASEWORK_PASSWORD   passwords of the roles BI tools and caseworkers
                      log in with (no login is granted when unset).
 CSCW_DBT_TASKS       how the DAG renders dbt: per-node (default; one Airflow task per model,
@@ -31,13 +34,15 @@ CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_PG_PORT = 54329
 DEFAULT_REJECT_THRESHOLD = 0.01
 DEFAULT_REJECT_THRESHOLD_903 = 0.05
 DEFAULT_RAW_KEEP_BATCHES = 3
+#: the database roles readers log in as, and the variable holding each one's password
+ROLE_PASSWORD_VARIABLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
 #: Project root (the checkout): dbt_project/, expectations/ and dags/ live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +59,12 @@ class Settings:
     allow_empty_tables: frozenset[str] = frozenset()
     raw_keep_batches: int = DEFAULT_RAW_KEEP_BATCHES
     csv_encoding: str = "auto"
+    #: secrets: kept out of repr() so they never reach a log
+    pseudonym_key: str | None = field(default=None, repr=False)
+    role_passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    #: cscw run: show Airflow's and dbt's own output instead of one line per task
+    verbose: bool = False
+    airflow_log_level: str = "WARNING"
 
     def may_be_empty(self, table: str) -> bool:
         """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
@@ -144,4 +155,11 @@ def get_settings() -> Settings:
         raise ValueError(f"CSCW_DBT_TASKS={dbt_tasks!r}: use per-node or single")
     return Settings(home=home, warehouse_url=url, pg_port=port, reject_threshold=threshold,
                     reject_threshold_903=threshold_903, allow_empty_tables=allow_empty,
-                    raw_keep_batches=keep, csv_encoding=encoding, dbt_tasks=dbt_tasks)
+                    raw_keep_batches=keep, csv_encoding=encoding, dbt_tasks=dbt_tasks,
+                    pseudonym_key=os.environ.get("CSCW_PSEUDONYM_KEY") or None,
+                    role_passwords={
+                        role: os.environ[var] for role, var in ROLE_PASSWORD_VARIABLES.items()
+                        if os.environ.get(var)
+                    },
+                    verbose=bool(os.environ.get("CSCW_VERBOSE")),
+                    airflow_log_level=os.environ.get("CSCW_AIRFLOW_LOG_LEVEL", "WARNING"))

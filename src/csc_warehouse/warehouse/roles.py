@@ -18,11 +18,12 @@ night whose marts are not published.
 
 from __future__ import annotations
 
-import os
-
 from psycopg2 import sql
 
-ROLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
+from csc_warehouse.config import ROLE_PASSWORD_VARIABLES, get_settings
+
+#: role -> the variable holding its password (config.py reads it)
+ROLES = ROLE_PASSWORD_VARIABLES
 BI = "cscw_bi"
 CASEWORK = "cscw_casework"
 PUBLISHED_SCHEMA = "marts"
@@ -44,13 +45,14 @@ def _hashed_password(cur, role: str, password: str) -> str:
 def ensure_roles(cur) -> None:
     """Create the reader roles (idempotent), set their passwords from the environment and
     take away anything but what :func:`grant_published` grants."""
-    for role, env in ROLES.items():
+    passwords = get_settings().role_passwords
+    for role in ROLES:
         ident = sql.Identifier(role)
         cur.execute("select 1 from pg_roles where rolname = %s", (role,))
         if cur.fetchone() is None:
             cur.execute(sql.SQL("create role {} nologin nosuperuser nocreatedb nocreaterole "
                                 "noinherit").format(ident))
-        password = os.environ.get(env)
+        password = passwords.get(role)
         if password:
             cur.execute(
                 sql.SQL("alter role {} login password {}").format(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac  # noqa: F401  (documented: child_key is HMAC-SHA256, tested against this module)
-import os
 import secrets
 
 from psycopg2 import sql
@@ -283,9 +282,8 @@ def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
 
 def pseudonym_secret(settings: Settings) -> bytes:
     """CSCW_PSEUDONYM_KEY, else a key generated once and kept under CSCW_HOME/secrets."""
-    env = os.environ.get("CSCW_PSEUDONYM_KEY")
-    if env:
-        return env.encode()
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode()
     path = settings.secrets / "pseudonym.key"
     if not path.exists():
         settings.ensure_dirs()
