@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 import pytest
 
 from conftest import q
@@ -32,6 +33,17 @@ def write_drop(root: Path, night: str, files: dict[str, bytes | str], manifest: 
             m.update(manifest_extra)
             (d / "manifest.json").write_text(json.dumps(m))
     return d
+
+
+def run_sql(url: str, statement: str) -> None:
+    """Execute and commit one statement (``q`` only reads)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
 
 
 def people(n: int, start: int = 1) -> str:
@@ -400,3 +412,122 @@ def test_the_single_parse_date_check_agrees_with_iso_date(db):
                     assert ours == expected, (uk, v)
     finally:
         conn.close()
+
+
+# --- the fast path: canonical rows skip the full checks, and that changes nothing ----------
+def test_canonical_predicates_accept_only_what_the_full_checks_leave_unchanged(db):
+    """A value the cheap predicate calls canonical is exactly what the full normalisation
+    (``_clean_select``'s expressions) would store; the optimistic and the safe date form
+    agree wherever the optimistic one does not raise."""
+    from psycopg2 import sql
+
+    from csc_warehouse.contract import Column, load_contract
+    from csc_warehouse.load.canonical import column_predicate
+    from csc_warehouse.load.ssd import _date_expr
+
+    url, _ = db
+    contract = load_contract()
+    dates = ["2026-11-27", " 2026-11-27", "2026-11-27 ", "2026-11-27 10:00", "2024-02-29",
+             "0999-01-01", "27/11/2026", "2026-1-01", "2026-11-7 ", "abcd-ef-gh",
+             "2026/11/27", "  ", "x", None]
+    ids = ["P1", " P1", "P1 ", "  ", "P 1", "p1", None]
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("set datestyle = 'ISO, YMD'")
+            col = Column("v", "date", "a date")
+            raised = []
+            for optimistic in (False, True):
+                pred = column_predicate(col, contract, conn.server_version, optimistic)
+                query = sql.SQL("select {}, {} from (select %s::text as v) t").format(
+                    pred, _date_expr(sql.Identifier("v"), False))
+                for v in dates:
+                    try:
+                        cur.execute(query, (v,))
+                    except (psycopg2.errors.InvalidDatetimeFormat,
+                            psycopg2.errors.DatetimeFieldOverflow):
+                        assert optimistic, v  # only the optimistic form may raise
+                        conn.rollback()
+                        cur.execute("set datestyle = 'ISO, YMD'")
+                        raised.append(v)
+                        continue
+                    canonical, normalised = cur.fetchone()
+                    if canonical:
+                        assert normalised == v, v
+                    assert canonical == (v is None or v in ("2026-11-27", "2024-02-29",
+                                                            "0999-01-01")), (optimistic, v)
+            assert raised == ["abcd-ef-gh"]  # then the loader runs the safe form
+            pred = column_predicate(Column("v", "id", "an id"), contract, conn.server_version)
+            cur.execute(sql.SQL("select v, {}, nullif(btrim(v), '') from unnest({}::text[]) v")
+                        .format(pred, sql.Literal(ids)))
+            for v, canonical, normalised in cur.fetchall():
+                assert canonical == (v is None or v in ("P1", "P 1", "p1")), v
+                if canonical:
+                    assert normalised == v
+    finally:
+        conn.close()
+    # a code is canonical only when the list's normalisation keeps it as it is
+    from csc_warehouse.load.canonical import canonical_codes
+
+    for cl in contract.code_lists.values():
+        for code in canonical_codes(cl):
+            assert cl.normalise(code) == code, (cl.name, code)
+
+
+def test_a_key_equal_to_another_once_trimmed_is_a_duplicate(db, tmp_path):
+    url, settings = db
+    body = (f"{PERSON_HEADER}\nP9,F,WBRI,2010-01-02,A\n P9 ,F,WBRI,2010-01-03,B\n"
+            + people(400, start=100))
+    drop = write_drop(tmp_path, "2026-01-05", {"ssd_person.csv": body})
+    SsdLoader(url, settings).load(open_drop(drop))
+    assert q(url, "select row_number, value, reason from raw.rejects order by 1") == [
+        (2, "P9", "duplicate key (2 rows share it)"),
+        (3, " P9 ", "duplicate key (2 rows share it)")]
+    assert q(url, "select count(*) from raw.ssd_person where btrim(pers_person_id) = 'P9'") == [
+        (0,)]
+
+
+def test_each_night_is_one_partition_and_an_interrupted_load_leaves_no_trace(db, tmp_path):
+    """Debris of a load that died between its COPY and its attach (a table left in
+    raw_incoming) is dropped by the next load; a rejected drop leaves raw_incoming empty."""
+    url, settings = db
+    run_sql(url, "create table raw_incoming.ssd_person (pers_person_id text)")
+    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(1,)]
+    good = write_drop(tmp_path, "2026-01-05", {"ssd_person.csv": f"{PERSON_HEADER}\n"
+                                               + people(50)})
+    report = SsdLoader(url, settings).load(open_drop(good))
+    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(0,)]
+    assert q(url, """select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
+                     where i.inhparent = 'raw.ssd_person'::regclass""") == [
+        (f"ssd_person__{report.batch_id.replace('-', '_')}",)]
+    bad = write_drop(tmp_path, "2026-01-06", {"ssd_person.csv": f"{PERSON_HEADER}\n"
+                                              + "P1,F,WBRI,2010-13-01,A\n" * 5 + people(20)})
+    with pytest.raises(DropError, match="over the 1% threshold"):
+        SsdLoader(url, settings).load(open_drop(bad))
+    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(0,)]
+    assert q(url, "select count(*), min(_batch_id) from raw.ssd_person") == [
+        (50, report.batch_id)]
+
+
+def test_bootstrap_moves_an_unpartitioned_raw_table_into_partitions(db):
+    """An older warehouse's plain raw table becomes one partition per batch, row for row."""
+    from csc_warehouse.warehouse.schemas import bootstrap
+
+    url, settings = db
+    run_sql(url, "drop table raw.ssd_person")
+    run_sql(url, """create table raw.ssd_person (pers_person_id text, pers_sex text,
+              _batch_id text not null, _drop_date date not null, _source_file text not null,
+              _file_sha256 text not null, _row_number bigint not null,
+              _loaded_at timestamptz not null, _extra jsonb, _row_hash uuid)""")
+    run_sql(url, """insert into raw.ssd_person select 'P' || i, 'F', b, '2026-01-01', 'f.csv', 'x',
+              i, now(), null, null
+              from generate_series(1, 5) i, unnest(array['b-1', 'b-2']) b""")
+    before = sorted(q(url, "select pers_person_id, _batch_id, _row_number "
+                           "from raw.ssd_person"))
+    bootstrap(url, settings)
+    assert q(url, "select relkind from pg_class where oid = 'raw.ssd_person'::regclass") == [
+        ("p",)]
+    assert sorted(q(url, "select pers_person_id, _batch_id, _row_number "
+                         "from raw.ssd_person")) == before
+    assert q(url, """select count(*) from pg_inherits
+                     where inhparent = 'raw.ssd_person'::regclass""") == [(2,)]

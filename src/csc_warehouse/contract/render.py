@@ -32,8 +32,9 @@ def render_dbt_sources(contract: Contract | None = None) -> str:
                 "name": t.name,
                 "description": t.description
                 + " Every row carries _batch_id, _drop_date, _source_file, _file_sha256,"
-                " _row_number, _loaded_at, _extra (columns outside the contract) and"
-                " _row_hash. Holds the last CSCW_RAW_KEEP_BATCHES nights; staging reads one.",
+                " _row_number, _loaded_at and _extra (columns outside the contract)."
+                " Partitioned by batch; holds the last CSCW_RAW_KEEP_BATCHES nights;"
+                " staging reads one.",
                 "columns": cols,
             }
         )

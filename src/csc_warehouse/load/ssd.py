@@ -1,49 +1,58 @@
-"""Bulk load of an SSD drop into ``raw``: COPY, set-based checks, quarantine, one transaction.
+"""Bulk load of an SSD drop into ``raw``: COPY, set-based checks, quarantine, all or nothing.
 
-Per file: COPY into a temporary text table (row numbers assigned in file order), find the
-row-level faults with SQL (missing or duplicated key, unparseable date, unknown code,
-non-numeric number) and quarantine them in ``raw.rejects``, then insert the rest into
-``raw.<table>`` with dates normalised to ISO and codes upper-cased and mapped. The whole drop
-is one transaction: a file-level rejection anywhere leaves ``raw`` exactly as it was.
-
-In the same transaction, set-based:
-
-- ``raw.record_history`` (SCD2) is brought up to date from the new snapshot: versions whose
-  record changed or disappeared are closed at this drop date, new versions are opened.
-- the retention keeps the last ``CSCW_RAW_KEEP_BATCHES`` nights in ``raw.<table>``; older
-  nights are deleted there (their records live on in ``raw.record_history``).
+``SsdLoader`` COPYs each file once into ``raw_incoming`` and checks it there, in place, on
+other connections while the next file is COPYed: rows whose every value is already canonical
+(``load/canonical.py``) are left as they are; only the others go through the full
+normalisation and checks (``_clean_select``: missing or duplicated key, unparseable date,
+unknown code, non-numeric number) and are normalised in place or quarantined in
+``raw.rejects``. One short transaction then attaches every file as the night's partition of
+``raw.<table>`` with the bookkeeping and the retention: a file-level rejection anywhere
+leaves ``raw`` exactly as it was. ``raw.record_history`` (SCD2) is applied after the commit,
+in its own transaction (``load/history.py``).
 
 ``RawLoader`` holds the machinery shared with the SSDA903 loader (``load/ssda903.py``), which
-stages its mapped rows in the same temporary table and reuses the checks, the insert, the
-history and the bookkeeping.
+stages its mapped rows in a temporary table and inserts them into the batch's partition with
+the full checks, in one transaction.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import hashlib
+import queue
+import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
+from psycopg2.extras import execute_values
 
 from csc_warehouse.config import Settings
 from csc_warehouse.contract import Table, load_contract
-from csc_warehouse.drop import Drop, DropError, verify_manifest
+from csc_warehouse.drop import Drop, DropError, check_manifest_rows, verify_manifest
+from csc_warehouse.load.canonical import NUMBER_RE, code_inputs, row_predicate
 from csc_warehouse.load.csv_files import CsvFileInfo, inspect_csv
+from csc_warehouse.load.history import record_history
+from csc_warehouse.load.raw_partitions import (
+    INCOMING,
+    attach_incoming,
+    clear_incoming,
+    create_partition,
+    drop_batches,
+)
 from csc_warehouse.warehouse.db import connect
 
 Progress = Callable[[str], None]
 
-#: raw metadata columns that are not part of a record's content (history ignores them)
-_META_NOT_CONTENT = ("_batch_id", "_drop_date", "_source_file", "_file_sha256", "_row_number",
-                     "_loaded_at", "_row_hash")
-
-HISTORY_UPDATED = "history updated"
 
 
 @dataclass
@@ -141,14 +150,10 @@ def file_encoding(drop: Drop, filename: str, settings: Settings) -> str:
 
 def _code_inputs(code_list: str) -> tuple[list[str], dict[str, str]]:
     """(accepted upper-cased inputs, input -> code where they differ) of a code list."""
-    cl = load_contract().code_lists[code_list]
-    mapping = {v.upper(): v for v in cl.values if v.upper() != v}
-    mapping.update({a.upper(): c for a, c in cl.aliases.items() if a.upper() != c})
-    inputs = sorted({v.upper() for v in cl.values} | {a.upper() for a in cl.aliases})
-    return inputs, mapping
+    return code_inputs(load_contract().code_lists[code_list])
 
 
-_NUMBER_RE = "^-?[0-9]+(\\.[0-9]+)?$"
+_NUMBER_RE = NUMBER_RE
 #: marks a non-blank date value that does not parse (level 1 of ``_clean``)
 _BAD_DATE = "!"
 
@@ -299,8 +304,11 @@ class RawLoader:
 
     fmt = "ssd"
 
-    def __init__(self, url: str, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(self, url: str, settings: Settings, progress: Progress | None = None,
+                 history: bool = True) -> None:
         self.url = url
+        #: apply raw.record_history after the load commits (its own transaction)
+        self.history = history
         self.settings = settings
         self.progress = progress or (lambda _msg: None)
         self.contract = load_contract()
@@ -328,7 +336,7 @@ class RawLoader:
                 return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
             archive_path = archive()
             try:
-                return load_in_transaction(conn, archive_path)
+                report = load_in_transaction(conn, archive_path)
             except DropError as e:
                 conn.rollback()
                 self._record_rejection(conn, drop, batch_id, archive_path, str(e))
@@ -338,6 +346,11 @@ class RawLoader:
                 raise
         finally:
             conn.close()
+        if self.history:
+            with self._phase("history"):
+                note = record_history(self.url, batch_id)
+            self.progress(f"record history: {note}")
+        return report
 
     # --- batch bookkeeping -------------------------------------------------------------
     def _already_loaded(self, conn, batch_id: str) -> bool:
@@ -408,13 +421,7 @@ class RawLoader:
         cur.execute("select batch_id from raw.load_batches where drop_date = %s",
                     (drop.drop_date,))
         same_night = [r[0] for r in cur.fetchall()]
-        for name in self.contract.tables:
-            cur.execute(
-                sql.SQL("delete from {} where _batch_id = any(%s)").format(
-                    sql.Identifier("raw", name)
-                ),
-                (same_night,),
-            )
+        drop_batches(cur, list(self.contract.tables), same_night)
         return self._previous_rows(cur, drop.drop_date)
 
     def _guard_empty(self, name: str, t: TableLoad, previous: dict[str, int]) -> None:
@@ -440,17 +447,13 @@ class RawLoader:
         )
 
     def _finish(self, cur, drop: Drop, batch_id: str, tables: dict[str, TableLoad]) -> None:
-        with self._phase("history"):
-            history = self._apply_history(cur, drop.drop_date, batch_id, tables)
         loaded = sum(t.rows_loaded for t in tables.values())
         rejected = sum(t.rows_rejected for t in tables.values())
         cur.execute(
             """update raw.load_batches set status = 'loaded', finished_at = now(),
-                   message = %s,
-                   history_applied = case when %s then true else history_applied end
+                   message = %s
                where batch_id = %s""",
-            (f"{loaded} rows loaded, {rejected} quarantined; {history}",
-             history == HISTORY_UPDATED, batch_id),
+            (f"{loaded} rows loaded, {rejected} quarantined", batch_id),
         )
         with self._phase("retention"):
             self._prune(cur, batch_id)
@@ -518,15 +521,15 @@ class RawLoader:
             provenance_sql = sql.SQL("c._src_file, c._src_sha, c._src_row")
         targets = sql.SQL(", ").join(sql.Identifier(c) for c in [
             *cols, "_extra", "_source_file", "_file_sha256", "_row_number", "_batch_id",
-            "_drop_date", "_loaded_at", "_row_hash"])
+            "_drop_date", "_loaded_at"])
         content = sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
                                      for c in [*cols, "_extra"])
         with self._phase("insert"):
+            create_partition(cur, table.name, batch_id)
             cur.execute(
                 sql.SQL(
                     "insert into {tbl} ({targets}) "
-                    "select {content}, {prov}, %s, %s, now(), md5(row({content})::text)::uuid "
-                    "from _clean c where c._ok"
+                    "select {content}, {prov}, %s, %s, now() from _clean c where c._ok"
                 ).format(
                     tbl=sql.Identifier("raw", table.name),
                     targets=targets,
@@ -546,89 +549,6 @@ class RawLoader:
             columns_present=[c for c in header if c in table.column_names],
         )
 
-    # --- history (SCD2) ------------------------------------------------------------------
-    def _apply_history(self, cur, drop_date: dt.date, batch_id: str,
-                       tables: dict[str, TableLoad]) -> str:
-        """Bring raw.record_history up to this snapshot, set-based. Returns a status note.
-
-        Drops are applied in date order. Re-loading the latest night (a corrected drop for
-        the same date) first undoes that night's changes; loading a night older than the
-        latest one in history (a late re-run) leaves history as it is.
-        """
-        cur.execute(
-            """select max(drop_date) from raw.load_batches
-               where history_applied and batch_id <> %s
-                 and status in ('loaded', 'superseded')""",
-            (batch_id,),
-        )
-        latest = cur.fetchone()[0]
-        if latest is not None and latest > drop_date:
-            return f"history kept (a later night, {latest}, is already in it)"
-        if latest is not None and latest == drop_date:
-            cur.execute("delete from raw.record_history where valid_from_drop = %s",
-                        (drop_date,))
-            cur.execute(
-                """update raw.record_history set valid_to_drop = null, valid_to_batch = null
-                   where valid_to_drop = %s""",
-                (drop_date,),
-            )
-            cur.execute(
-                """update raw.load_batches set history_applied = false
-                   where drop_date = %s and batch_id <> %s""",
-                (drop_date, batch_id),
-            )
-        # the raw rows were just inserted (no statistics yet): without this the planner
-        # picks a nested loop per history row; the comparisons are whole-table hash joins
-        cur.execute("set local enable_nestloop = off")
-        for name, t in tables.items():
-            if t.status != "loaded":
-                continue  # an absent table says nothing about its records
-            table = self.contract.tables[name]
-            tbl = sql.Identifier("raw", name)
-            key = sql.Identifier(table.key.name)
-            # the record: contract columns and _extra, nulls stripped (built explicitly:
-            # cheaper than to_jsonb(row) minus the metadata keys, and the same value)
-            record = sql.SQL("jsonb_strip_nulls(jsonb_build_object({}))").format(
-                sql.SQL(", ").join(sql.SQL("{}, r.{}").format(sql.Literal(c), sql.Identifier(c))
-                                   for c in [*table.column_names, "_extra"]))
-            cur.execute("select exists (select 1 from raw.record_history "
-                        "where table_name = %s and valid_to_drop is null)", (name,))
-            if not cur.fetchone()[0]:
-                # nothing open (the table's first night, or all its records were gone):
-                # every record opens a version, no comparison needed
-                cur.execute(
-                    sql.SQL(
-                        "insert into raw.record_history (table_name, record_key, row_hash, "
-                        "valid_from_drop, valid_from_batch, record) "
-                        "select %s, r.{key}, r._row_hash, %s, %s, {record} from {tbl} r "
-                        "where r._batch_id = %s"
-                    ).format(tbl=tbl, key=key, record=record),
-                    (name, drop_date, batch_id, batch_id),
-                )
-                continue
-            cur.execute(
-                sql.SQL(
-                    "update raw.record_history h set valid_to_drop = %s, valid_to_batch = %s "
-                    "where h.table_name = %s and h.valid_to_drop is null "
-                    "and not exists (select 1 from {tbl} r where r._batch_id = %s "
-                    "and r.{key} = h.record_key and r._row_hash = h.row_hash)"
-                ).format(tbl=tbl, key=key),
-                (drop_date, batch_id, name, batch_id),
-            )
-            cur.execute(
-                sql.SQL(
-                    "insert into raw.record_history (table_name, record_key, row_hash, "
-                    "valid_from_drop, valid_from_batch, record) "
-                    "select %s, r.{key}, r._row_hash, %s, %s, {record} from {tbl} r "
-                    "where r._batch_id = %s and not exists (select 1 from raw.record_history h "
-                    "where h.table_name = %s and h.valid_to_drop is null "
-                    "and h.record_key = r.{key})"
-                ).format(tbl=tbl, key=key, record=record),
-                (name, drop_date, batch_id, batch_id, name),
-            )
-        cur.execute("set local enable_nestloop = on")
-        return HISTORY_UPDATED
-
     # --- retention -----------------------------------------------------------------------
     def _prune(self, cur, batch_id: str) -> None:
         """Keep the last CSCW_RAW_KEEP_BATCHES loaded nights (and this one) in raw.<table>."""
@@ -646,12 +566,7 @@ class RawLoader:
         if not old:
             return
         self.progress(f"retention: removing {len(old)} older batch(es) from raw tables")
-        for name in self.contract.tables:
-            cur.execute(
-                sql.SQL("delete from {} where _batch_id = any(%s)").format(
-                    sql.Identifier("raw", name)),
-                (old,),
-            )
+        drop_batches(cur, list(self.contract.tables), old)
         cur.execute("update raw.load_batches set raw_pruned_at = now() where batch_id = any(%s)",
                     (old,))
 
@@ -672,13 +587,34 @@ class RawLoader:
 
 
 class SsdLoader(RawLoader):
+    """The SSD loader: COPY each file once, check it in place, attach the night whole.
+
+    Two connections work as a pipeline, largest file first: one COPYs file after file into
+    ``raw_incoming.<table>`` (a fresh table per file, FREEZE, row numbers from a sequence),
+    committing each; the other checks each file as soon as it is in: duplicated keys, then
+    one scan with the cheap canonical predicates (``load/canonical.py``). Only the rows
+    that fail them go through the full normalisation and checks (``_clean_select``): they
+    are normalised in place or quarantined. The batch columns are added as constant
+    defaults (no rewrite). Nothing is visible in ``raw`` until one short transaction has
+    recorded the batch and attached every table as the night's partition: the drop is
+    still all or nothing, and a rejected or interrupted drop leaves only ``raw_incoming``
+    tables, which are dropped.
+    """
+
     fmt = "ssd"
 
     # ---------------------------------------------------------------------------------------
-    def check(self, drop: Drop) -> tuple[dict[str, CsvFileInfo], list[str]]:
+    def check(self, drop: Drop, count_rows: bool = True) -> tuple[dict[str, CsvFileInfo],
+                                                                     list[str]]:
         """File-level checks that need no database: manifest, encoding, CSV-ness, required
-        columns. Returns the inspected files by table and the names of ignored files."""
-        verify_manifest(drop)
+        columns. Returns the inspected files by table and the names of ignored files.
+
+        count_rows=False: the manifest's row counts are left to the load (compared with the
+        rows COPY read)."""
+        listed = (drop.manifest or {}).get("files") or {}
+        for name in listed:
+            if not (drop.path / name).exists():
+                verify_manifest(drop)  # raises, naming the missing file
         infos: dict[str, CsvFileInfo] = {}
         ignored: list[str] = []
         for path in sorted(p for p in drop.path.iterdir() if p.is_file()):
@@ -691,6 +627,9 @@ class SsdLoader(RawLoader):
                 ignored.append(path.name)
                 continue
             info = inspect_csv(path, file_encoding(drop, path.name, self.settings))
+            if path.name in listed:
+                verify_manifest(_only(drop, path.name), {path.name: info.sha256},
+                                count_rows=count_rows)
             table = self.contract.tables[name]
             missing = [c for c in table.required_columns if c not in info.header]
             if missing:
@@ -699,6 +638,9 @@ class SsdLoader(RawLoader):
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
                 )
             infos[name] = info
+        for name in listed:  # listed files that are not contract tables
+            if name not in {i.path.name for i in infos.values()}:
+                verify_manifest(_only(drop, name), count_rows=count_rows)
         if not infos:
             raise DropError(f"{drop.path}: no file of the extract contract in the drop")
         return infos, ignored
@@ -706,73 +648,334 @@ class SsdLoader(RawLoader):
     def load(self, drop: Drop) -> LoadReport:
         self.timings = {}
         with self._phase("inspect"):
-            infos, ignored = self.check(drop)
+            infos, ignored = self.check(drop, count_rows=False)
         batch_id = _batch_id(drop, infos, "ssd")
         return self._load_batch(
             drop, batch_id, ignored,
             archive=lambda: _archive(self.settings, drop, infos),
-            load_in_transaction=lambda conn, archive_path: self._load_in_transaction(
+            load_in_transaction=lambda conn, archive_path: self._load_pipelined(
                 conn, drop, infos, ignored, batch_id, archive_path),
         )
 
-    def _load_in_transaction(self, conn, drop, infos, ignored, batch_id, archive_path):
-        tables: dict[str, TableLoad] = {}
+    # --- the pipeline ------------------------------------------------------------------------
+    def _load_pipelined(self, conn, drop: Drop, infos: dict[str, CsvFileInfo],
+                        ignored: list[str], batch_id: str, archive_path: str) -> LoadReport:
         with conn.cursor() as cur:
-            previous = self._begin(cur, drop, batch_id, archive_path)
-            for name, table in self.contract.tables.items():
-                info = infos.get(name)
-                if info is None:
-                    tables[name] = TableLoad(table=name, status="absent")
-                else:
-                    self.progress(f"loading {info.path.name}")
-                    tables[name] = self._load_table(cur, drop, table, info, batch_id)
-                    self._guard_empty(name, tables[name], previous)
-                    cur.execute(
-                        """insert into raw.load_source_files (batch_id, source_file,
-                               file_sha256, encoding, role, rows_in_file, rows_rejected,
-                               status)
-                           values (%s, %s, %s, %s, %s, %s, %s, 'loaded')""",
-                        (batch_id, info.path.name, info.sha256, info.encoding, name,
-                         tables[name].rows_in_file, tables[name].rows_rejected),
-                    )
-                self._record_table(cur, batch_id, tables[name])
-            self._finish(cur, drop, batch_id, tables)
+            cur.execute("select pg_advisory_lock(hashtext('cscw_load'))")
+        try:
+            with conn.cursor() as cur:
+                clear_incoming(cur)
+            conn.commit()
+            try:
+                with self._phase("copy + checks (overlapped)"):
+                    checked = self._copy_and_check(drop, infos, batch_id)
+                with self._phase("attach"), conn.cursor() as cur:
+                    report = self._attach_night(cur, drop, infos, ignored, batch_id,
+                                                archive_path, checked)
+                conn.commit()
+                return report
+            except BaseException:
+                conn.rollback()
+                with conn.cursor() as cur:
+                    clear_incoming(cur)
+                conn.commit()
+                raise
+        finally:
+            with conn.cursor() as cur:
+                cur.execute("select pg_advisory_unlock(hashtext('cscw_load'))")
+            conn.commit()
+
+    def _copy_and_check(self, drop: Drop, infos: dict[str, CsvFileInfo],
+                        batch_id: str) -> dict[str, _Checked]:
+        """COPY (one thread, one connection) and check (CHECK_CONNECTIONS threads, a
+        connection each), largest file first, overlapping: a file is checked as soon as
+        it is in, while the next ones are COPYed."""
+        order = sorted(infos, key=lambda n: -infos[n].size)
+        copied: queue.Queue[tuple[str, int] | BaseException] = queue.Queue()
+        stop = threading.Event()
+        loaded_at = dt.datetime.now(dt.UTC)
+
+        def copy_all() -> None:
+            try:
+                with closing(connect(self.url)) as conn_copy:
+                    for name in order:
+                        if stop.is_set():
+                            return
+                        self.progress(f"loading {infos[name].path.name}")
+                        with self._phase("copy"):
+                            rows = self._copy_file(conn_copy, self.contract.tables[name],
+                                                   infos[name])
+                        copied.put((name, rows))
+            except BaseException as e:  # noqa: BLE001 - handed to the checking thread
+                copied.put(e)
+
+        worker = threading.Thread(target=copy_all, name="cscw-copy", daemon=True)
+        worker.start()
+        local = threading.local()
+        conns: list = []
+        lock = threading.Lock()
+
+        def check(name: str, rows: int) -> _Checked:
+            if stop.is_set():
+                raise _Cancelled
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = connect(self.url)
+                with lock:
+                    conns.append(conn)
+                with conn.cursor() as cur:
+                    cur.execute("set datestyle = 'ISO, YMD'; set jit = off; "
+                                "set work_mem = '256MB'; set temp_buffers = '512MB'")
+            with self._phase("checks"):
+                return self._check_incoming(conn, drop, self.contract.tables[name],
+                                            infos[name], rows, batch_id, loaded_at)
+
+        futures: dict[str, Future[_Checked]] = {}
+        try:
+            with ThreadPoolExecutor(CHECK_CONNECTIONS, thread_name_prefix="cscw-check") as pool:
+                for _ in order:
+                    item = copied.get()
+                    if isinstance(item, BaseException):
+                        stop.set()
+                        raise item
+                    futures[item[0]] = pool.submit(check, *item)
+                    failed = [f for f in futures.values() if f.done() and f.exception()]
+                    if failed:
+                        stop.set()
+                        break
+                for f in futures.values():
+                    exc = f.exception()
+                    if exc is not None and not isinstance(exc, _Cancelled):
+                        stop.set()
+                        raise exc
+        finally:
+            stop.set()
+            worker.join()
+            for conn in conns:
+                conn.close()
+        return {name: f.result() for name, f in futures.items()}
+
+    def _copy_file(self, conn, table: Table, info: CsvFileInfo) -> int:
+        """COPY one file into a new ``raw_incoming.<table>``; returns the data rows read."""
+        inc = sql.Identifier(INCOMING, table.name)
+        seq = sql.Identifier(INCOMING, f"{table.name}__rownum")
+        extra = [c for c in info.header if c not in table.column_names]
+        cols = [*table.column_names, *(_extra_name(i) for i in range(len(extra)))]
+        in_file = [c if c in table.column_names else _extra_name(extra.index(c))
+                   for c in info.header]
+        with conn.cursor() as cur:
+            # row numbers as in the file: the header is row 1 (a cached sequence costs next
+            # to nothing per row)
+            cur.execute(sql.SQL("create sequence {} start with 2 cache 100000").format(seq))
+            cur.execute(
+                sql.SQL("create table {} ({}, _row_number bigint not null default nextval({}))")
+                .format(inc, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
+                                                for c in cols),
+                        sql.Literal(f"{INCOMING}.{table.name}__rownum")))
+            quoted = sql.SQL(", ").join(sql.Identifier(c) for c in in_file)
+            copy = sql.SQL(
+                "copy {} ({}) from stdin with (format csv, header true, encoding {}, "
+                "force_null ({}), freeze)"
+            ).format(inc, quoted, sql.Literal(info.encoding), quoted)
+            try:
+                with info.path.open("rb") as f:
+                    cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
+            except psycopg2.Error as e:
+                conn.rollback()
+                detail = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
+                context = re.sub(r"^COPY [^,]+, ", "", e.diag.context or "")
+                raise DropError(
+                    f"{info.path.name}: not a well-formed CSV file: {detail}"
+                    f"{' (' + context + ')' if context else ''}"
+                ) from None
+            rows = cur.rowcount
         conn.commit()
+        return rows
+
+    def _check_incoming(self, conn, drop: Drop, table: Table, info: CsvFileInfo,
+                        rows_in_file: int, batch_id: str,
+                        loaded_at: dt.datetime) -> _Checked:
+        """Row-level checks of one COPYed file, in place; then its batch columns."""
+        check_manifest_rows(drop, info.path.name, rows_in_file)
+        inc = sql.Identifier(INCOMING, table.name)
+        key = sql.Identifier(table.key.name)
+        header = info.header
+        extra = [c for c in header if c not in table.column_names]
+        present = [c for c in header if c in table.column_names]
+        uk = _date_format_uk(drop, info.path.name)
+        rejects: list[tuple] = []
+        rows_rejected = 0
+        with conn.cursor() as cur:
+            # keys held by more than one row exactly; keys equal only once trimmed are found
+            # below (a key with blanks is never canonical)
+            cur.execute(sql.SQL("select {k} from {t} where {k} is not null "
+                                "group by 1 having count(*) > 1").format(k=key, t=inc))
+            dups = [r[0] for r in cur.fetchall()]
+            as_header = sql.SQL(", ").join(
+                sql.SQL("{} as {}").format(
+                    sql.Identifier(c if c in table.column_names
+                                   else _extra_name(extra.index(c))),
+                    sql.Identifier(c))
+                for c in header)
+
+            def suspects(optimistic: bool) -> sql.Composable:
+                canonical = row_predicate(table, present, self.contract, conn.server_version,
+                                          optimistic)
+                where = sql.SQL("not ({})").format(canonical)
+                if dups:
+                    where = sql.SQL("{} or {} = any({})").format(where, key, sql.Literal(dups))
+                return sql.SQL("create temp table _load on commit drop as select {}, "
+                               "_row_number from {} where {}").format(as_header, inc, where)
+
+            # every row that is not canonical (or shares its key) goes to the full checks;
+            # the optimistic date test raises on an impossible date: then the safe one
+            cur.execute("savepoint suspects")
+            try:
+                cur.execute(suspects(optimistic=True))
+            except (psycopg2.errors.DatetimeFieldOverflow,
+                    psycopg2.errors.InvalidDatetimeFormat):
+                cur.execute("rollback to savepoint suspects")
+                cur.execute(suspects(optimistic=False))
+            # a key with blanks may equal a canonical key once trimmed: bring those rows in
+            cur.execute(sql.SQL("select count(*), count(*) filter (where {k} <> btrim({k})) "
+                                "from _load").format(k=key))
+            n_suspects, n_blank_keys = cur.fetchone()
+            if n_blank_keys:
+                incoming_cols = sql.SQL(", ").join(
+                    sql.SQL("t.{}").format(sql.Identifier(
+                        c if c in table.column_names else _extra_name(extra.index(c))))
+                    for c in header)
+                cur.execute(sql.SQL(
+                    "insert into _load select {h}, t._row_number from {t} t "
+                    "where t.{k} in (select btrim(l.{k}) from _load l "
+                    "where l.{k} <> btrim(l.{k})) "
+                    "and t._row_number not in (select _row_number from _load)"
+                ).format(h=incoming_cols, t=inc, k=key))
+                n_suspects += cur.rowcount
+            if n_suspects:
+                select, checks = _clean_select(table, header, uk, [])
+                cur.execute(sql.SQL("create temp table _clean on commit drop as {}")
+                            .format(select))
+                cur.execute(_reject_rows(table, checks))
+                found = cur.fetchall()
+                rows_rejected = len({r[0] for r in found})
+                rejects = [(batch_id, drop.drop_date, table.name, info.path.name, *r)
+                           for r in found]
+                self._check_threshold(info.path.name, rows_in_file, found)
+                cur.execute(sql.SQL("delete from {} t using _clean c where not c._ok "
+                                    "and t._row_number = c._row_number").format(inc))
+                if present:
+                    cur.execute(sql.SQL(
+                        "update {} t set ({}) = (select {}) from _clean c "
+                        "where c._ok and t._row_number = c._row_number").format(
+                        inc, sql.SQL(", ").join(sql.Identifier(c) for c in present),
+                        sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
+                                           for c in present)))
+            cur.execute(sql.SQL("alter table {} add column _extra jsonb").format(inc))
+            if extra:
+                cur.execute(sql.SQL("update {} set _extra = jsonb_build_object({})").format(
+                    inc, sql.SQL(", ").join(
+                        sql.SQL("{}, {}").format(sql.Literal(c),
+                                                 sql.Identifier(_extra_name(i)))
+                        for i, c in enumerate(extra))))
+                cur.execute(sql.SQL("alter table {} {}").format(inc, sql.SQL(", ").join(
+                    sql.SQL("drop column {}").format(sql.Identifier(_extra_name(i)))
+                    for i in range(len(extra)))))
+            # the batch columns: constant defaults, stored once in the catalog (no rewrite);
+            # the CHECK lets the attach skip its validation scan
+            cur.execute(sql.SQL(
+                "alter table {t} alter column _row_number drop default, "
+                "add column _batch_id text not null default {b} check (_batch_id = {b}), "
+                "add column _drop_date date not null default {d}, "
+                "add column _source_file text not null default {f}, "
+                "add column _file_sha256 text not null default {h}, "
+                "add column _loaded_at timestamptz not null default {at}").format(
+                t=inc, b=sql.Literal(batch_id), d=sql.Literal(drop.drop_date.isoformat()),
+                f=sql.Literal(info.path.name), h=sql.Literal(info.sha256),
+                at=sql.Literal(loaded_at.isoformat())))
+            cur.execute(sql.SQL("drop sequence {}").format(
+                sql.Identifier(INCOMING, f"{table.name}__rownum")))
+        conn.commit()
+        return _Checked(
+            TableLoad(table=table.name, status="loaded", source_file=info.path.name,
+                      encoding=info.encoding, rows_in_file=rows_in_file,
+                      rows_loaded=rows_in_file - rows_rejected, rows_rejected=rows_rejected,
+                      extra_columns=extra, columns_present=present,
+                      file_sha256=info.sha256),
+            rejects)
+
+    def _check_threshold(self, source_file: str, rows_in_file: int,
+                         found: list[tuple]) -> None:
+        """Too many rejected rows in one file reject the whole drop."""
+        threshold = self.settings.reject_threshold
+        rejected = len({r[0] for r in found})
+        if threshold is None or not rows_in_file or rejected <= threshold * rows_in_file:
+            return
+        reasons = collections.Counter(r[3] for r in found).most_common(3)
+        first_row, first_col = min((r[0], r[1]) for r in found)
+        raise DropError(
+            f"{source_file}: {rejected} of {rows_in_file} rows fail row-level checks "
+            f"({rejected / rows_in_file:.1%}, over the {threshold:.0%} threshold): "
+            f"{'; '.join(f'{r} x{n}' for r, n in reasons)}; first at row {first_row}, "
+            f"column {first_col}"
+        )
+
+    def _attach_night(self, cur, drop: Drop, infos: dict[str, CsvFileInfo],
+                      ignored: list[str], batch_id: str, archive_path: str,
+                      checked: dict[str, _Checked]) -> LoadReport:
+        """The one transaction that makes the night visible: bookkeeping, attach, rejects."""
+        previous = self._begin(cur, drop, batch_id, archive_path)
+        tables: dict[str, TableLoad] = {}
+        for name in self.contract.tables:
+            if name not in checked:
+                tables[name] = TableLoad(table=name, status="absent")
+                self._record_table(cur, batch_id, tables[name])
+                continue
+            t = tables[name] = checked[name].load
+            self._guard_empty(name, t, previous)
+            attach_incoming(cur, name, batch_id)
+            if checked[name].rejects:
+                execute_values(
+                    cur,
+                    "insert into raw.rejects (batch_id, drop_date, table_name, source_file, "
+                    "row_number, column_name, value, reason) values %s",
+                    checked[name].rejects, page_size=1000)
+            cur.execute(
+                """insert into raw.load_source_files (batch_id, source_file, file_sha256,
+                       encoding, role, rows_in_file, rows_rejected, status)
+                   values (%s, %s, %s, %s, %s, %s, %s, 'loaded')""",
+                (batch_id, t.source_file, t.file_sha256, t.encoding, name, t.rows_in_file,
+                 t.rows_rejected),
+            )
+            self._record_table(cur, batch_id, t)
+        self._finish(cur, drop, batch_id, tables)
         return LoadReport(batch_id, drop.drop_date, False, tables, ignored)
 
-    def _load_table(self, cur, drop: Drop, table: Table, info: CsvFileInfo,
-                    batch_id: str) -> TableLoad:
-        header = info.header
-        uk = _date_format_uk(drop, info.path.name)
-        cur.execute("drop table if exists _load")
-        cur.execute(
-            sql.SQL(
-                "create temp table _load ({}, _row_number bigint generated always as identity "
-                "(start with 2)) on commit drop"
-            ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
-                                        for c in header))
-        )
-        copy = sql.SQL(
-            "copy _load ({}) from stdin with (format csv, header true, encoding {})"
-        ).format(sql.SQL(", ").join(sql.Identifier(c) for c in header),
-                 sql.Literal(info.encoding))
-        try:
-            with info.path.open("rb") as f, self._phase("copy"):
-                cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
-        except psycopg2.Error as e:
-            detail = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
-            context = (e.diag.context or "").replace("COPY _load, ", "")
-            raise DropError(
-                f"{info.path.name}: not a well-formed CSV file: {detail}"
-                f"{' (' + context + ')' if context else ''}"
-            ) from None
-        rows_in_file = cur.rowcount
-        if rows_in_file is None or rows_in_file < 0:
-            cur.execute("select count(*) from _load")
-            rows_in_file = cur.fetchone()[0]
-        staged = Staged(header=header, rows_in_file=rows_in_file, uk=uk,
-                        source=(info.path.name, info.sha256))
-        t = self._quarantine_and_insert(cur, table, staged, batch_id, drop.drop_date,
-                                        self.settings.reject_threshold)
-        t.encoding = info.encoding
-        return t
+
+#: connections that check COPYed files side by side (the COPY has one more)
+CHECK_CONNECTIONS = 2
+
+
+class _Cancelled(Exception):
+    """A check not started because another file already failed."""
+
+
+@dataclass
+class _Checked:
+    """One file, COPYed and checked in ``raw_incoming``: its report and its reject rows."""
+
+    load: TableLoad
+    rejects: list[tuple]
+
+
+def _extra_name(i: int) -> str:
+    """Where a column outside the contract waits in ``raw_incoming`` (its own name could
+    clash with a batch column) until it is folded into ``_extra``."""
+    return f"_extra_{i}"
+
+
+def _only(drop: Drop, name: str) -> Drop:
+    """The drop with a manifest that lists one file (to verify that file alone)."""
+    files = ((drop.manifest or {}).get("files") or {})
+    return dataclasses.replace(drop, manifest={**(drop.manifest or {}),
+                                               "files": {name: files[name]}})

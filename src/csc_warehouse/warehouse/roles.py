@@ -28,8 +28,8 @@ BI = "cscw_bi"
 CASEWORK = "cscw_casework"
 PUBLISHED_SCHEMA = "marts"
 #: schemas a reader must never see (everything but the published marts)
-RESTRICTED_SCHEMAS = ("raw", "staging", "intermediate", "analytics", "dq", "cscw_private",
-                      "marts_audit", "reference", "public")
+RESTRICTED_SCHEMAS = ("raw", "raw_incoming", "staging", "intermediate", "analytics", "dq",
+                      "cscw_private", "marts_audit", "reference", "public")
 WORKLIST_PREFIX = "wl_"
 
 

@@ -1,8 +1,9 @@
 """Create the warehouse's schemas, bookkeeping tables and raw tables, idempotently.
 
 Schemas:
-  raw          loaded files, one table per contract table, every row with batch metadata
-               (the last CSCW_RAW_KEEP_BATCHES nights in full); record_history (SCD2: every
+  raw          loaded files, one table per contract table, partitioned by load batch (one
+               partition per night), every row with batch metadata (the last
+               CSCW_RAW_KEEP_BATCHES nights in full); record_history (SCD2: every
                version of every record, by drop date, for all nights); load_batches,
                load_files, load_source_files and rejects (the quarantine); the functions
                raw.record_versions(table, key) and raw.record_as_of(table, key, night)
@@ -10,12 +11,16 @@ Schemas:
   analytics    person-level facts and worklists (restricted)
   marts        what BI reads (pseudonymised); swapped in whole by the publish step
   marts_audit  where tonight's marts are built and audited before publishing
+  raw_incoming the loader's work tables of the load in progress (attached to raw as
+               partitions when the whole drop has passed; anything left here is debris of
+               an interrupted load and is dropped by the next one)
   dq           validation results
   cscw_private helper functions, code lookups and the pseudonymisation key (owner only)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac  # noqa: F401  (documented: child_key is HMAC-SHA256, tested against this module)
 import secrets
@@ -26,7 +31,8 @@ from csc_warehouse.config import Settings
 from csc_warehouse.contract import Contract, load_contract
 from csc_warehouse.warehouse.db import transaction
 
-SCHEMAS = ("raw", "staging", "analytics", "marts", "marts_audit", "dq", "cscw_private")
+SCHEMAS = ("raw", "raw_incoming", "staging", "analytics", "marts", "marts_audit", "dq",
+           "cscw_private")
 
 #: metadata columns every raw row carries (name, SQL type)
 RAW_METADATA_COLUMNS = (
@@ -37,7 +43,6 @@ RAW_METADATA_COLUMNS = (
     ("_row_number", "bigint not null"),
     ("_loaded_at", "timestamptz not null"),
     ("_extra", "jsonb"),
-    ("_row_hash", "uuid"),  # md5 of the normalised contract columns + _extra (history)
 )
 
 _BOOKKEEPING = """
@@ -245,13 +250,15 @@ $$;
 
 
 def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
+    """raw.<table>: partitioned by ``_batch_id`` (one partition per loaded night: the loader
+    attaches a night in one step and the retention drops one in one step)."""
     stmts: list[sql.Composed] = []
     for table in contract.tables.values():
         cols = [sql.SQL("{} text").format(sql.Identifier(c)) for c in table.column_names]
         meta = [sql.SQL(f"{name} {typ}") for name, typ in RAW_METADATA_COLUMNS]
         ident = sql.Identifier("raw", table.name)
         stmts.append(
-            sql.SQL("create table if not exists {} ({})").format(
+            sql.SQL("create table if not exists {} ({}) partition by list (_batch_id)").format(
                 ident, sql.SQL(", ").join(cols + meta)
             )
         )
@@ -262,22 +269,56 @@ def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
                     ident, sql.Identifier(c)
                 )
             )
+        # an older warehouse's row hash (history now hashes the rows itself) and indexes
+        # (partition pruning replaces the batch index)
         stmts.append(
-            sql.SQL("alter table {} add column if not exists _row_hash uuid").format(ident)
+            sql.SQL("alter table {} drop column if exists _row_hash").format(ident)
         )
-        # one index per raw table: the batch (staging reads one batch, the retention and a
-        # re-load delete by batch); an older warehouse's _drop_date index is dropped
-        stmts.append(
-            sql.SQL("drop index if exists {}").format(
-                sql.Identifier("raw", f"{table.name}__drop_date")
+        for suffix in ("drop_date", "batch_id"):
+            stmts.append(
+                sql.SQL("drop index if exists {}").format(
+                    sql.Identifier("raw", f"{table.name}__{suffix}")
+                )
             )
-        )
-        stmts.append(
-            sql.SQL("create index if not exists {} on {} (_batch_id)").format(
-                sql.Identifier(f"{table.name}__batch_id"), ident
-            )
-        )
     return stmts
+
+
+def _partition_unpartitioned_raw(cur, contract: Contract) -> None:
+    """Move an older warehouse's plain raw.<table> into the partitioned layout, one
+    partition per batch, without losing a row."""
+    from csc_warehouse.load.raw_partitions import partition_name
+
+    for table in contract.tables.values():
+        cur.execute(
+            "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'raw' and c.relname = %s",
+            (table.name,),
+        )
+        row = cur.fetchone()
+        if row is None or row[0] != "r":
+            continue
+        old = f"{table.name}__unpartitioned"
+        cur.execute(sql.SQL("alter table {} rename to {}").format(
+            sql.Identifier("raw", table.name), sql.Identifier(old)))
+        for stmt in _raw_table_ddl(dataclasses.replace(contract,
+                                                       tables={table.name: table})):
+            cur.execute(stmt)
+        cur.execute("select column_name from information_schema.columns "
+                    "where table_schema = 'raw' and table_name = %s", (old,))
+        had = {r[0] for r in cur.fetchall()}  # an older contract may have had fewer
+        cols = sql.SQL(", ").join(
+            sql.Identifier(c)
+            for c in [*table.column_names, *(name for name, _ in RAW_METADATA_COLUMNS)]
+            if c in had)
+        cur.execute(sql.SQL("select distinct _batch_id from {}").format(
+            sql.Identifier("raw", old)))
+        for (batch_id,) in cur.fetchall():
+            part = sql.Identifier("raw", partition_name(table.name, batch_id))
+            cur.execute(sql.SQL("create table {} partition of {} for values in ({})").format(
+                part, sql.Identifier("raw", table.name), sql.Literal(batch_id)))
+            cur.execute(sql.SQL("insert into {} ({}) select {} from {} where _batch_id = %s")
+                        .format(part, cols, cols, sql.Identifier("raw", old)), (batch_id,))
+        cur.execute(sql.SQL("drop table {}").format(sql.Identifier("raw", old)))
 
 
 def pseudonym_secret(settings: Settings) -> bytes:
@@ -308,6 +349,7 @@ def bootstrap(url: str, settings: Settings) -> None:
         for s in SCHEMAS:
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(s)))
         cur.execute(_BOOKKEEPING)
+        _partition_unpartitioned_raw(cur, contract)
         for stmt in _raw_table_ddl(contract):
             cur.execute(stmt)
         # code lookups, from the contract (the one definition)
