@@ -47,6 +47,8 @@ def test_dagbag_imports_without_errors_and_has_the_pipeline_shape(tmp_path):
             "load_down": sorted(tasks["load_raw"].downstream_task_ids),
             "validate_up": sorted(tasks["validate"].upstream_task_ids),
             "publish_up": sorted(tasks["publish"].upstream_task_ids),
+            "history_up": sorted(tasks["record_history"].upstream_task_ids),
+            "history_down": sorted(tasks["record_history"].downstream_task_ids),
             "dbt_tasks": sorted(t for t in tasks if t.startswith("dbt_build.")),
             "outlets": {t: [str(o.uri) for o in tasks[t].outlets] for t in tasks
                         if tasks[t].outlets},
@@ -69,6 +71,8 @@ def test_dagbag_imports_without_errors_and_has_the_pipeline_shape(tmp_path):
     assert any(t.startswith("dbt_build.") for t in info["validate_up"])
     assert "load_raw" in info["validate_up"]
     assert set(info["publish_up"]) == {"load_raw", "validate"}
+    # history (SCD2) runs beside dbt, after the load, and the summary waits for it
+    assert info["history_up"] == ["load_raw"] and info["history_down"] == ["summary"]
     # every staging model is a task (rendered from the manifest)
     assert "dbt_build.stg_ssd__persons_model_build" in info["dbt_tasks"]
     assert "dbt_build.mart_caseload_summary_model_build" in info["dbt_tasks"]

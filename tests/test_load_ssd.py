@@ -491,12 +491,15 @@ def test_each_night_is_one_partition_and_an_interrupted_load_leaves_no_trace(db,
     """Debris of a load that died between its COPY and its attach (a table left in
     raw_incoming) is dropped by the next load; a rejected drop leaves raw_incoming empty."""
     url, settings = db
-    run_sql(url, "create table raw_incoming.ssd_person (pers_person_id text)")
-    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(1,)]
+    run_sql(url, "create table raw_incoming.ssd_person (pers_person_id text, _row_number "
+                 "bigint generated always as identity); create sequence raw_incoming.stray")
+    in_incoming = ("select count(*) from pg_class c join pg_namespace n "
+                   "on n.oid = c.relnamespace where n.nspname = 'raw_incoming'")
+    assert q(url, in_incoming) == [(3,)]  # the table, its identity sequence, a sequence
     good = write_drop(tmp_path, "2026-01-05", {"ssd_person.csv": f"{PERSON_HEADER}\n"
                                                + people(50)})
     report = SsdLoader(url, settings).load(open_drop(good))
-    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(0,)]
+    assert q(url, in_incoming) == [(0,)]
     assert q(url, """select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
                      where i.inhparent = 'raw.ssd_person'::regclass""") == [
         (f"ssd_person__{report.batch_id.replace('-', '_')}",)]
@@ -504,7 +507,7 @@ def test_each_night_is_one_partition_and_an_interrupted_load_leaves_no_trace(db,
                                               + "P1,F,WBRI,2010-13-01,A\n" * 5 + people(20)})
     with pytest.raises(DropError, match="over the 1% threshold"):
         SsdLoader(url, settings).load(open_drop(bad))
-    assert q(url, "select count(*) from pg_tables where schemaname = 'raw_incoming'") == [(0,)]
+    assert q(url, in_incoming) == [(0,)]
     assert q(url, "select count(*), min(_batch_id) from raw.ssd_person") == [
         (50, report.batch_id)]
 

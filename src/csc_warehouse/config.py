@@ -27,6 +27,8 @@ CSCW_ALLOW_EMPTY_TABLES  comma-separated contract tables (e.g. "ssd_missing,ext_
                      table such a file rejects the drop (a broken export). "*" allows all.
 CSCW_RAW_KEEP_BATCHES  how many loaded batches (nights) raw.<table> keeps in full (default
                      3, minimum 1); older nights live on in raw.record_history (SCD2).
+CSCW_LOAD_CONNECTIONS  connections the SSD loader COPYs and checks files on, side by side
+                     (default: the number of CPUs, at least 2, at most 4).
 CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252), utf8 or
                      cp1252 - forces the encoding of every CSV in a drop.
 """
@@ -65,6 +67,7 @@ class Settings:
     #: cscw run: show Airflow's and dbt's own output instead of one line per task
     verbose: bool = False
     airflow_log_level: str = "WARNING"
+    load_connections: int = field(default_factory=lambda: default_load_connections())
 
     def may_be_empty(self, table: str) -> bool:
         """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
@@ -133,6 +136,11 @@ class Settings:
         self.secrets.chmod(0o700)
 
 
+def default_load_connections() -> int:
+    """One loader connection per CPU, at least 2 (COPY one file, check another), at most 4."""
+    return max(2, min(4, os.cpu_count() or 2))
+
+
 def get_settings() -> Settings:
     """Read the environment now (not cached: tests change it)."""
     home = Path(os.environ.get("CSCW_HOME", ".cscw")).expanduser().resolve()
@@ -162,4 +170,6 @@ def get_settings() -> Settings:
                         if os.environ.get(var)
                     },
                     verbose=bool(os.environ.get("CSCW_VERBOSE")),
-                    airflow_log_level=os.environ.get("CSCW_AIRFLOW_LOG_LEVEL", "WARNING"))
+                    airflow_log_level=os.environ.get("CSCW_AIRFLOW_LOG_LEVEL", "WARNING"),
+                    load_connections=max(1, int(os.environ.get(
+                        "CSCW_LOAD_CONNECTIONS", default_load_connections()))))

@@ -20,7 +20,8 @@ from csc_warehouse.config import get_settings
 
 DAG_ID = "cscw_nightly"
 #: the tasks every successful night runs (besides dbt's)
-PIPELINE_TASKS = ("find_drop", "check_drop", "load_raw", "validate", "publish", "summary")
+PIPELINE_TASKS = ("find_drop", "check_drop", "load_raw", "record_history", "validate",
+                  "publish", "summary")
 TIMEZONE = "Europe/London"
 #: what BI reads; emitted only by the publish task
 MARTS_ASSET = Asset("cscw://warehouse/marts", extra={"schema": "marts"})
@@ -185,6 +186,13 @@ def build_nightly_dag() -> DAG:
 
         @task
         @_reported
+        def record_history(load: dict) -> dict:
+            from csc_warehouse import pipeline
+
+            return pipeline.record_history(load)
+
+        @task
+        @_reported
         def validate(load: dict) -> dict:
             from csc_warehouse import pipeline
 
@@ -201,19 +209,21 @@ def build_nightly_dag() -> DAG:
 
         @task
         @_reported
-        def summary(load: dict, validation: dict, published: dict) -> dict:
+        def summary(load: dict, validation: dict, published: dict, history: dict) -> dict:
             from csc_warehouse import pipeline
 
             run_id = get_current_context()["run_id"]
-            return pipeline.summarise(run_id, load, validation, published)
+            return pipeline.summarise(run_id, load, validation, published, history)
 
         found = find_drop()
         checked = check_drop(found)
         loaded = load_raw(found, checked)
+        # history runs beside dbt: the marts do not read it
+        history = record_history(loaded)
         dbt_build = _dbt_build()
         validated = validate(loaded)
         published = publish(loaded, validated)
-        summary(loaded, validated, published)
+        summary(loaded, validated, published, history)
         loaded >> dbt_build >> validated
 
     return dag

@@ -114,11 +114,11 @@ def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
     if fmt == "903":
         from csc_warehouse.load.ssda903 import Ssda903Loader
 
-        report = Ssda903Loader(url, settings, log.info).load(d)
+        report = Ssda903Loader(url, settings, log.info, history=False).load(d)
     else:
         from csc_warehouse.load.ssd import SsdLoader
 
-        report = SsdLoader(url, settings, log.info).load(d)
+        report = SsdLoader(url, settings, log.info, history=False).load(d)
     as_of_date = as_of or report.drop_date.isoformat()
     return {
         "batch_id": report.batch_id,
@@ -175,8 +175,22 @@ def publish(run_id: str, as_of: str, batch_id: str | None,
     return {"published": tables}
 
 
+def record_history(load: dict, settings: Settings | None = None) -> dict:
+    """Apply the loaded night to raw.record_history (SCD2), in its own transaction: beside
+    dbt, not before it (the marts do not read history)."""
+    from csc_warehouse.load.history import record_history as apply
+
+    settings = settings or get_settings()
+    if load["already_loaded"]:
+        note = "already applied when the batch was loaded"
+    else:
+        note = apply(_url(settings), load["batch_id"])
+    log.info("record history: %s", note)
+    return {"batch_id": load["batch_id"], "history": note}
+
+
 def summarise(run_id: str, load: dict, validation: dict, published: dict,
-              settings: Settings | None = None) -> dict:
+              history: dict | None = None, settings: Settings | None = None) -> dict:
     """Write the night's summary (JSON) under CSCW_HOME/reports and return it."""
     settings = settings or get_settings()
     summary = {
@@ -189,6 +203,7 @@ def summarise(run_id: str, load: dict, validation: dict, published: dict,
         "absent_tables": load["absent_tables"],
         "validation": validation,
         "published": published.get("published", []),
+        "history": (history or {}).get("history"),
     }
     out = settings.reports / "runs"
     out.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ def record_history(url: str, batch_id: str) -> str:
             note = _apply(cur, contract, drop_date, batch_id, loaded)
             cur.execute(
                 """update raw.load_batches set message = message || '; ' || %s,
-                       history_applied = case when %s then true else history_applied end
+                       history_applied = %s
                    where batch_id = %s""",
                 (note, note == HISTORY_UPDATED, batch_id),
             )

@@ -62,13 +62,12 @@ def drop_batches(cur, tables: list[str], batch_ids: list[str]) -> None:
 def clear_incoming(cur) -> None:
     """Drop every table left in ``raw_incoming`` (debris of an interrupted load). Only ever
     called by the loader holding the load lock."""
-    cur.execute(
-        "select c.relname, c.relkind from pg_class c "
-        "join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = %s and c.relkind in ('r', 'S') order by c.relkind",
-        (INCOMING,),
-    )
-    for name, kind in cur.fetchall():
-        what = sql.SQL("table" if kind == "r" else "sequence")
-        cur.execute(sql.SQL("drop {} if exists {} cascade").format(
-            what, sql.Identifier(INCOMING, name)))
+    for kind, what in (("r", "table"), ("S", "sequence")):  # tables first: their own
+        cur.execute(                                         # sequences go with them
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relkind = %s",
+            (INCOMING, kind),
+        )
+        for (name,) in cur.fetchall():
+            cur.execute(sql.SQL("drop {} if exists {} cascade").format(
+                sql.SQL(what), sql.Identifier(INCOMING, name)))

@@ -21,13 +21,11 @@ import collections
 import dataclasses
 import datetime as dt
 import hashlib
-import queue
 import re
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 
@@ -555,6 +553,7 @@ class RawLoader:
         cur.execute(
             """select batch_id from raw.load_batches
                where raw_pruned_at is null and status in ('loaded', 'superseded')
+                 and history_applied is not null
                  and batch_id <> %s
                  and batch_id not in (select batch_id from raw.load_batches
                                       where status = 'loaded'
@@ -589,10 +588,10 @@ class RawLoader:
 class SsdLoader(RawLoader):
     """The SSD loader: COPY each file once, check it in place, attach the night whole.
 
-    Two connections work as a pipeline, largest file first: one COPYs file after file into
-    ``raw_incoming.<table>`` (a fresh table per file, FREEZE, row numbers from a sequence),
-    committing each; the other checks each file as soon as it is in: duplicated keys, then
-    one scan with the cheap canonical predicates (``load/canonical.py``). Only the rows
+    ``CSCW_LOAD_CONNECTIONS`` connections share the work: each file is COPYed into
+    ``raw_incoming.<table>`` (a fresh table per file, FREEZE, row numbers from a sequence)
+    and committed, then checked there by whichever connection is free: duplicated keys,
+    then one scan with the cheap canonical predicates (``load/canonical.py``). Only the rows
     that fail them go through the full normalisation and checks (``_clean_select``): they
     are normalised in place or quarantined. The batch columns are added as constant
     defaults (no rewrite). Nothing is visible in ``raw`` until one short transaction has
@@ -687,91 +686,91 @@ class SsdLoader(RawLoader):
 
     def _copy_and_check(self, drop: Drop, infos: dict[str, CsvFileInfo],
                         batch_id: str) -> dict[str, _Checked]:
-        """COPY (one thread, one connection) and check (CHECK_CONNECTIONS threads, a
-        connection each), largest file first, overlapping: a file is checked as soon as
-        it is in, while the next ones are COPYed."""
-        order = sorted(infos, key=lambda n: -infos[n].size)
-        copied: queue.Queue[tuple[str, int] | BaseException] = queue.Queue()
-        stop = threading.Event()
+        """COPY and check every file on ``CSCW_LOAD_CONNECTIONS`` connections (a thread
+        each). Whenever a connection is free it checks the largest file already COPYed, else
+        COPYs the largest file not yet COPYed: the cores stay busy and the night ends with
+        the small files. Returns each file's report and reject rows."""
         loaded_at = dt.datetime.now(dt.UTC)
+        to_copy = sorted(infos, key=lambda n: -infos[n].size)
+        to_check: list[tuple[str, int]] = []  # (table, rows COPYed), largest file first
+        copying = 0
+        checked: dict[str, _Checked] = {}
+        failure: list[BaseException] = []
+        cond = threading.Condition()
 
-        def copy_all() -> None:
+        def next_task() -> tuple[str, str, int] | None:
+            nonlocal copying
+            with cond:
+                while not failure:
+                    if to_check:
+                        name, rows = to_check.pop(0)
+                        return "check", name, rows
+                    if to_copy:
+                        copying += 1
+                        return "copy", to_copy.pop(0), 0
+                    if not copying:
+                        return None  # nothing left, nothing coming
+                    cond.wait()
+                return None
+
+        def work() -> None:
+            nonlocal copying
             try:
-                with closing(connect(self.url)) as conn_copy:
-                    for name in order:
-                        if stop.is_set():
-                            return
-                        self.progress(f"loading {infos[name].path.name}")
-                        with self._phase("copy"):
-                            rows = self._copy_file(conn_copy, self.contract.tables[name],
-                                                   infos[name])
-                        copied.put((name, rows))
-            except BaseException as e:  # noqa: BLE001 - handed to the checking thread
-                copied.put(e)
+                with closing(connect(self.url)) as conn:
+                    with conn.cursor() as cur:
+                        cur.execute("set datestyle = 'ISO, YMD'; set jit = off; "
+                                    "set work_mem = '256MB'; set temp_buffers = '512MB'")
+                    conn.commit()
+                    while (task := next_task()) is not None:
+                        kind, name, rows = task
+                        if kind == "copy":
+                            self.progress(f"loading {infos[name].path.name}")
+                            with self._phase("copy"):
+                                rows = self._copy_file(conn, self.contract.tables[name],
+                                                       infos[name])
+                            with cond:
+                                copying -= 1
+                                to_check.append((name, rows))
+                                to_check.sort(key=lambda t: -infos[t[0]].size)
+                                cond.notify_all()
+                        else:
+                            with self._phase("checks"):
+                                result = self._check_incoming(
+                                    conn, drop, self.contract.tables[name], infos[name], rows,
+                                    batch_id, loaded_at)
+                            with cond:
+                                checked[name] = result
+                                cond.notify_all()
+            except BaseException as e:  # noqa: BLE001 - re-raised by the calling thread
+                with cond:
+                    failure.append(e)
+                    cond.notify_all()
 
-        worker = threading.Thread(target=copy_all, name="cscw-copy", daemon=True)
-        worker.start()
-        local = threading.local()
-        conns: list = []
-        lock = threading.Lock()
-
-        def check(name: str, rows: int) -> _Checked:
-            if stop.is_set():
-                raise _Cancelled
-            conn = getattr(local, "conn", None)
-            if conn is None:
-                conn = local.conn = connect(self.url)
-                with lock:
-                    conns.append(conn)
-                with conn.cursor() as cur:
-                    cur.execute("set datestyle = 'ISO, YMD'; set jit = off; "
-                                "set work_mem = '256MB'; set temp_buffers = '512MB'")
-            with self._phase("checks"):
-                return self._check_incoming(conn, drop, self.contract.tables[name],
-                                            infos[name], rows, batch_id, loaded_at)
-
-        futures: dict[str, Future[_Checked]] = {}
-        try:
-            with ThreadPoolExecutor(CHECK_CONNECTIONS, thread_name_prefix="cscw-check") as pool:
-                for _ in order:
-                    item = copied.get()
-                    if isinstance(item, BaseException):
-                        stop.set()
-                        raise item
-                    futures[item[0]] = pool.submit(check, *item)
-                    failed = [f for f in futures.values() if f.done() and f.exception()]
-                    if failed:
-                        stop.set()
-                        break
-                for f in futures.values():
-                    exc = f.exception()
-                    if exc is not None and not isinstance(exc, _Cancelled):
-                        stop.set()
-                        raise exc
-        finally:
-            stop.set()
-            worker.join()
-            for conn in conns:
-                conn.close()
-        return {name: f.result() for name, f in futures.items()}
+        workers = [threading.Thread(target=work, name=f"cscw-load-{i}", daemon=True)
+                   for i in range(max(1, min(self.settings.load_connections, len(infos))))]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if failure:
+            raise failure[0]
+        return checked
 
     def _copy_file(self, conn, table: Table, info: CsvFileInfo) -> int:
         """COPY one file into a new ``raw_incoming.<table>``; returns the data rows read."""
         inc = sql.Identifier(INCOMING, table.name)
-        seq = sql.Identifier(INCOMING, f"{table.name}__rownum")
         extra = [c for c in info.header if c not in table.column_names]
         cols = [*table.column_names, *(_extra_name(i) for i in range(len(extra)))]
         in_file = [c if c in table.column_names else _extra_name(extra.index(c))
                    for c in info.header]
         with conn.cursor() as cur:
-            # row numbers as in the file: the header is row 1 (a cached sequence costs next
-            # to nothing per row)
-            cur.execute(sql.SQL("create sequence {} start with 2 cache 100000").format(seq))
+            # row numbers as in the file (the header is row 1) from an identity column: its
+            # cached sequence costs next to nothing per row
             cur.execute(
-                sql.SQL("create table {} ({}, _row_number bigint not null default nextval({}))")
+                sql.SQL("create table {} ({}, _row_number bigint not null generated always "
+                        "as identity (start with 2 cache 100000))")
                 .format(inc, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
-                                                for c in cols),
-                        sql.Literal(f"{INCOMING}.{table.name}__rownum")))
+                                                for c in cols)))
             quoted = sql.SQL(", ").join(sql.Identifier(c) for c in in_file)
             copy = sql.SQL(
                 "copy {} ({}) from stdin with (format csv, header true, encoding {}, "
@@ -808,9 +807,10 @@ class SsdLoader(RawLoader):
         with conn.cursor() as cur:
             # keys held by more than one row exactly; keys equal only once trimmed are found
             # below (a key with blanks is never canonical)
-            cur.execute(sql.SQL("select {k} from {t} where {k} is not null "
-                                "group by 1 having count(*) > 1").format(k=key, t=inc))
-            dups = [r[0] for r in cur.fetchall()]
+            with self._phase("checks: duplicate keys"):
+                cur.execute(sql.SQL("select {k} from {t} where {k} is not null "
+                                    "group by 1 having count(*) > 1").format(k=key, t=inc))
+                dups = [r[0] for r in cur.fetchall()]
             as_header = sql.SQL(", ").join(
                 sql.SQL("{} as {}").format(
                     sql.Identifier(c if c in table.column_names
@@ -829,13 +829,14 @@ class SsdLoader(RawLoader):
 
             # every row that is not canonical (or shares its key) goes to the full checks;
             # the optimistic date test raises on an impossible date: then the safe one
-            cur.execute("savepoint suspects")
-            try:
-                cur.execute(suspects(optimistic=True))
-            except (psycopg2.errors.DatetimeFieldOverflow,
-                    psycopg2.errors.InvalidDatetimeFormat):
-                cur.execute("rollback to savepoint suspects")
-                cur.execute(suspects(optimistic=False))
+            with self._phase("checks: canonical scan"):
+                cur.execute("savepoint suspects")
+                try:
+                    cur.execute(suspects(optimistic=True))
+                except (psycopg2.errors.DatetimeFieldOverflow,
+                        psycopg2.errors.InvalidDatetimeFormat):
+                    cur.execute("rollback to savepoint suspects")
+                    cur.execute(suspects(optimistic=False))
             # a key with blanks may equal a canonical key once trimmed: bring those rows in
             cur.execute(sql.SQL("select count(*), count(*) filter (where {k} <> btrim({k})) "
                                 "from _load").format(k=key))
@@ -853,24 +854,40 @@ class SsdLoader(RawLoader):
                 ).format(h=incoming_cols, t=inc, k=key))
                 n_suspects += cur.rowcount
             if n_suspects:
-                select, checks = _clean_select(table, header, uk, [])
-                cur.execute(sql.SQL("create temp table _clean on commit drop as {}")
-                            .format(select))
-                cur.execute(_reject_rows(table, checks))
-                found = cur.fetchall()
-                rows_rejected = len({r[0] for r in found})
-                rejects = [(batch_id, drop.drop_date, table.name, info.path.name, *r)
-                           for r in found]
-                self._check_threshold(info.path.name, rows_in_file, found)
-                cur.execute(sql.SQL("delete from {} t using _clean c where not c._ok "
-                                    "and t._row_number = c._row_number").format(inc))
-                if present:
-                    cur.execute(sql.SQL(
-                        "update {} t set ({}) = (select {}) from _clean c "
-                        "where c._ok and t._row_number = c._row_number").format(
-                        inc, sql.SQL(", ").join(sql.Identifier(c) for c in present),
-                        sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
-                                           for c in present)))
+                with self._phase("checks: full checks of the suspects"):
+                    select, checks = _clean_select(table, header, uk, [])
+                    cur.execute(sql.SQL("create temp table _clean on commit drop as {}")
+                                .format(select))
+                    cur.execute(_reject_rows(table, checks))
+                    found = cur.fetchall()
+                    rows_rejected = len({r[0] for r in found})
+                    rejects = [(batch_id, drop.drop_date, table.name, info.path.name, *r)
+                               for r in found]
+                    self._check_threshold(info.path.name, rows_in_file, found)
+                    cur.execute(sql.SQL("delete from {} t using _clean c where not c._ok "
+                                        "and t._row_number = c._row_number").format(inc))
+                    if present:
+                        cur.execute(sql.SQL(
+                            "update {} t set ({}) = (select {}) from _clean c "
+                            "where c._ok and t._row_number = c._row_number").format(
+                            inc, sql.SQL(", ").join(sql.Identifier(c) for c in present),
+                            sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(c))
+                                               for c in present)))
+            self._finish_incoming(cur, drop, table, info, extra, batch_id, loaded_at)
+        conn.commit()
+        return _Checked(
+            TableLoad(table=table.name, status="loaded", source_file=info.path.name,
+                      encoding=info.encoding, rows_in_file=rows_in_file,
+                      rows_loaded=rows_in_file - rows_rejected, rows_rejected=rows_rejected,
+                      extra_columns=extra, columns_present=present,
+                      file_sha256=info.sha256),
+            rejects)
+
+    def _finish_incoming(self, cur, drop: Drop, table: Table, info: CsvFileInfo,
+                         extra: list[str], batch_id: str, loaded_at: dt.datetime) -> None:
+        """Fold the columns outside the contract into ``_extra``; add the batch columns."""
+        inc = sql.Identifier(INCOMING, table.name)
+        with self._phase("checks: batch columns"):
             cur.execute(sql.SQL("alter table {} add column _extra jsonb").format(inc))
             if extra:
                 cur.execute(sql.SQL("update {} set _extra = jsonb_build_object({})").format(
@@ -884,7 +901,7 @@ class SsdLoader(RawLoader):
             # the batch columns: constant defaults, stored once in the catalog (no rewrite);
             # the CHECK lets the attach skip its validation scan
             cur.execute(sql.SQL(
-                "alter table {t} alter column _row_number drop default, "
+                "alter table {t} alter column _row_number drop identity, "
                 "add column _batch_id text not null default {b} check (_batch_id = {b}), "
                 "add column _drop_date date not null default {d}, "
                 "add column _source_file text not null default {f}, "
@@ -893,16 +910,6 @@ class SsdLoader(RawLoader):
                 t=inc, b=sql.Literal(batch_id), d=sql.Literal(drop.drop_date.isoformat()),
                 f=sql.Literal(info.path.name), h=sql.Literal(info.sha256),
                 at=sql.Literal(loaded_at.isoformat())))
-            cur.execute(sql.SQL("drop sequence {}").format(
-                sql.Identifier(INCOMING, f"{table.name}__rownum")))
-        conn.commit()
-        return _Checked(
-            TableLoad(table=table.name, status="loaded", source_file=info.path.name,
-                      encoding=info.encoding, rows_in_file=rows_in_file,
-                      rows_loaded=rows_in_file - rows_rejected, rows_rejected=rows_rejected,
-                      extra_columns=extra, columns_present=present,
-                      file_sha256=info.sha256),
-            rejects)
 
     def _check_threshold(self, source_file: str, rows_in_file: int,
                          found: list[tuple]) -> None:
@@ -950,14 +957,6 @@ class SsdLoader(RawLoader):
             self._record_table(cur, batch_id, t)
         self._finish(cur, drop, batch_id, tables)
         return LoadReport(batch_id, drop.drop_date, False, tables, ignored)
-
-
-#: connections that check COPYed files side by side (the COPY has one more)
-CHECK_CONNECTIONS = 2
-
-
-class _Cancelled(Exception):
-    """A check not started because another file already failed."""
 
 
 @dataclass
