@@ -80,8 +80,14 @@ def column_predicate(col: Column, contract: Contract, server_version: int,
     elif col.type == "number":
         ok = sql.SQL("{} ~ {}").format(c, sql.Literal(NUMBER_RE))
     else:
-        return None
+        if not col.key:
+            return None
+        ok = sql.SQL("true")
     if col.key:
+        # a key with blanks is never canonical, whatever its type: the duplicate check
+        # compares keys exactly and relies on it (the full checks compare them trimmed)
+        if col.type != "id":
+            ok = sql.SQL("{} and {}").format(ok, _no_blanks(c))
         return sql.SQL("({} is not null and {})").format(c, ok)
     return sql.SQL("({} is null or {})").format(c, ok)
 
@@ -94,8 +100,6 @@ def row_predicate(table: Table, present: list[str], contract: Contract,
         if col.name not in present:
             continue
         p = column_predicate(col, contract, server_version, optimistic)
-        if p is None and col.key:
-            p = sql.SQL("{} is not null").format(sql.Identifier(col.name))
         if p is not None:
             parts.append(p)
     return sql.SQL(" and ").join(parts) if parts else sql.SQL("true")

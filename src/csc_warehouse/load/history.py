@@ -25,7 +25,11 @@ HISTORY_UPDATED = "history updated"
 
 def record_history(url: str, batch_id: str) -> str:
     """Bring raw.record_history up to the loaded batch; returns the note also appended to
-    the batch's message in raw.load_batches."""
+    the batch's message in raw.load_batches.
+
+    Idempotent: a batch already applied (or deliberately left out) is not applied again.
+    Earlier nights still waiting for their history (a history step that failed) are applied
+    first, in date order, so no night's versions are skipped."""
     contract = load_contract()
     conn = connect(url)
     try:
@@ -33,27 +37,44 @@ def record_history(url: str, batch_id: str) -> str:
             cur.execute("select pg_advisory_xact_lock(hashtext('cscw_load'))")
             cur.execute("set local jit = off; set local work_mem = '256MB'")
             cur.execute(
-                "select drop_date, status from raw.load_batches where batch_id = %s",
-                (batch_id,))
+                "select drop_date, status, history_applied, finished_at "
+                "from raw.load_batches where batch_id = %s", (batch_id,))
             row = cur.fetchone()
             if row is None or row[1] != "loaded":
                 raise ValueError(f"batch {batch_id} is not a loaded batch")
-            drop_date = row[0]
+            if row[2] is not None:
+                return "history already applied" if row[2] else "history kept (decided before)"
             cur.execute(
-                "select table_name from raw.load_files where batch_id = %s "
-                "and status = 'loaded' order by table_name", (batch_id,))
-            loaded = [r[0] for r in cur.fetchall() if r[0] in contract.tables]
-            note = _apply(cur, contract, drop_date, batch_id, loaded)
-            cur.execute(
-                """update raw.load_batches set message = message || '; ' || %s,
-                       history_applied = %s
-                   where batch_id = %s""",
-                (note, note == HISTORY_UPDATED, batch_id),
-            )
+                """select batch_id from raw.load_batches
+                   where status = 'loaded' and history_applied is null
+                     and raw_pruned_at is null and batch_id <> %s
+                     and (drop_date, finished_at) < (%s, %s)
+                   order by drop_date, finished_at""",
+                (batch_id, row[0], row[3]))
+            note = ""
+            for b in [*(r[0] for r in cur.fetchall()), batch_id]:
+                note = _apply_batch(cur, contract, b)
         conn.commit()
         return note
     finally:
         conn.close()
+
+
+def _apply_batch(cur, contract: Contract, batch_id: str) -> str:
+    cur.execute("select drop_date from raw.load_batches where batch_id = %s", (batch_id,))
+    drop_date = cur.fetchone()[0]
+    cur.execute(
+        "select table_name from raw.load_files where batch_id = %s "
+        "and status = 'loaded' order by table_name", (batch_id,))
+    loaded = [r[0] for r in cur.fetchall() if r[0] in contract.tables]
+    note = _apply(cur, contract, drop_date, batch_id, loaded)
+    cur.execute(
+        """update raw.load_batches set message = message || '; ' || %s,
+               history_applied = %s
+           where batch_id = %s""",
+        (note, note == HISTORY_UPDATED, batch_id),
+    )
+    return note
 
 
 def _row_hash(table) -> sql.Composable:

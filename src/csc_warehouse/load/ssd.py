@@ -26,7 +26,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -48,6 +48,7 @@ from csc_warehouse.load.raw_partitions import (
     drop_batches,
 )
 from csc_warehouse.warehouse.db import connect
+from csc_warehouse.warehouse.schemas import RAW_METADATA_COLUMNS
 
 Progress = Callable[[str], None]
 
@@ -284,17 +285,13 @@ def _reject_rows(table: Table, checks: list[_Check]) -> sql.Composable:
 
 @dataclass
 class Staged:
-    """What sits in the temp table ``_load`` for one contract table.
-
-    ``source`` = (file name, sha256) when every row comes from one file (SSD); None when
-    ``_load`` carries per-row ``_src_file``, ``_src_sha`` and ``_src_row`` (SSDA903, where
-    one raw row is derived from rows of several files).
-    """
+    """What sits in the temp table ``_load`` for one contract table: rows mapped from
+    SSDA903 files, each with its ``_src_file``, ``_src_sha`` and ``_src_row`` (one raw row
+    may be derived from rows of several files)."""
 
     header: list[str]
     rows_in_file: int
     uk: bool = False
-    source: tuple[str, str] | None = None
 
 
 class RawLoader:
@@ -310,6 +307,7 @@ class RawLoader:
         self.settings = settings
         self.progress = progress or (lambda _msg: None)
         self.contract = load_contract()
+        self._timings_lock = threading.Lock()
         #: seconds per phase of the last load (inspect, copy, checks, insert, history, ...)
         self.timings: dict[str, float] = {}
 
@@ -319,7 +317,8 @@ class RawLoader:
         try:
             yield
         finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+            with self._timings_lock:  # the SSD loader's worker threads time phases too
+                self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     def _load_batch(self, drop: Drop, batch_id: str, ignored: list[str],
                     archive: Callable[[], str],
@@ -331,24 +330,32 @@ class RawLoader:
             if self._already_loaded(conn, batch_id):
                 self.progress(f"{self.fmt} drop {drop.drop_date} already loaded as batch "
                               f"{batch_id}")
-                return self._report_from_db(conn, batch_id, drop.drop_date, ignored)
-            archive_path = archive()
-            try:
-                report = load_in_transaction(conn, archive_path)
-            except DropError as e:
+                report = self._report_from_db(conn, batch_id, drop.drop_date, ignored)
                 conn.rollback()
-                self._record_rejection(conn, drop, batch_id, archive_path, str(e))
-                raise
-            except psycopg2.Error:
-                conn.rollback()
-                raise
+            else:
+                report = self._load_new_batch(conn, drop, batch_id, archive,
+                                              load_in_transaction)
         finally:
             conn.close()
-        if self.history:
+        if self.history:  # (a no-op when the night is already in history)
             with self._phase("history"):
                 note = record_history(self.url, batch_id)
             self.progress(f"record history: {note}")
         return report
+
+    def _load_new_batch(self, conn, drop: Drop, batch_id: str, archive: Callable[[], str],
+                        load_in_transaction: Callable[[object, str], LoadReport]
+                        ) -> LoadReport:
+        archive_path = archive()
+        try:
+            return load_in_transaction(conn, archive_path)
+        except DropError as e:
+            conn.rollback()
+            self._record_rejection(conn, drop, batch_id, archive_path, str(e))
+            raise
+        except psycopg2.Error:
+            conn.rollback()
+            raise
 
     # --- batch bookkeeping -------------------------------------------------------------
     def _already_loaded(self, conn, batch_id: str) -> bool:
@@ -392,8 +399,6 @@ class RawLoader:
         """Lock, supersede the night's earlier batch, clear its raw rows and rejects.
         Returns the row counts of the previous night (for the empty-file guard)."""
         cur.execute("select pg_advisory_xact_lock(hashtext('cscw_load'))")
-        # session settings of the load (the connection is the loader's own): temp tables
-        # stay in memory, no JIT compilation of the wide per-row expressions
         # session settings of the load (the connection is the loader's own): temporary
         # tables stay in memory, no JIT compilation of the wide per-row expressions (it
         # costs more than it saves here), ISO date output (the date check's round trip)
@@ -458,16 +463,16 @@ class RawLoader:
 
     # --- quarantine + insert -------------------------------------------------------------
     def _quarantine_and_insert(self, cur, table: Table, staged: Staged, batch_id: str,
-                               drop_date: dt.date, threshold: float | None) -> TableLoad:
-        """Row-level checks on ``_load``, rejects into raw.rejects, good rows into raw.
+                               drop_date: dt.date) -> TableLoad:
+        """Full checks on ``_load`` (rows derived from SSDA903 files, each carrying its own
+        ``_src_file``, ``_src_sha`` and ``_src_row``): rejects into raw.rejects, good rows
+        into the batch's partition of raw.<table>.
 
         One scan of ``_load`` builds ``_clean`` (each value normalised once, fault flags);
         the rejects are the few rows of ``_clean`` that are not ``_ok``; the insert copies
-        the ``_ok`` rows with their row hash."""
+        the ``_ok`` rows. (The 903 threshold is applied per 903 file, by the caller.)"""
         header, uk = staged.header, staged.uk
-        rows_in_file = staged.rows_in_file
-        provenance = [] if staged.source else ["_src_file", "_src_sha", "_src_row"]
-        select, checks = _clean_select(table, header, uk, provenance)
+        select, checks = _clean_select(table, header, uk, ["_src_file", "_src_sha", "_src_row"])
         with self._phase("checks"):
             cur.execute("drop table if exists _clean")
             cur.execute(sql.SQL("create temp table _clean on commit drop as {}").format(select))
@@ -477,46 +482,18 @@ class RawLoader:
                     "select * from ({}) r(_row_number, column_name, value, reason)"
                 ).format(_reject_rows(table, checks))
             )
-            if staged.source:
-                cur.execute(
-                    """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
-                           row_number, column_name, value, reason)
-                       select %s, %s, %s, %s, _row_number, column_name, value, reason
-                       from _rej""",
-                    (batch_id, drop_date, table.name, staged.source[0]),
-                )
-            else:
-                cur.execute(
-                    """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
-                           row_number, column_name, value, reason)
-                       select %s, %s, %s, l._src_file, l._src_row, r.column_name, r.value,
-                              r.reason
-                       from _rej r join _load l using (_row_number)""",
-                    (batch_id, drop_date, table.name),
-                )
+            cur.execute(
+                """insert into raw.rejects (batch_id, drop_date, table_name, source_file,
+                       row_number, column_name, value, reason)
+                   select %s, %s, %s, l._src_file, l._src_row, r.column_name, r.value,
+                          r.reason
+                   from _rej r join _load l using (_row_number)""",
+                (batch_id, drop_date, table.name),
+            )
             cur.execute("select count(distinct _row_number) from _rej")
             rows_rejected = cur.fetchone()[0]
-        if threshold is not None and rows_in_file and rows_rejected > threshold * rows_in_file:
-            cur.execute(
-                "select reason, count(*) from _rej group by reason order by 2 desc limit 3"
-            )
-            reasons = "; ".join(f"{r} x{n}" for r, n in cur.fetchall())
-            cur.execute("select _row_number, column_name from _rej order by 1 limit 1")
-            first_row, first_col = cur.fetchone()
-            name = staged.source[0] if staged.source else table.name
-            raise DropError(
-                f"{name}: {rows_rejected} of {rows_in_file} rows fail row-level "
-                f"checks ({rows_rejected / rows_in_file:.1%}, over the "
-                f"{threshold:.0%} threshold): {reasons}; first at row {first_row}, "
-                f"column {first_col}"
-            )
         extra = [c for c in header if c not in table.column_names]
         cols = table.column_names
-        if staged.source:
-            provenance_sql = sql.SQL("{}::text, {}::text, c._row_number").format(
-                sql.Literal(staged.source[0]), sql.Literal(staged.source[1]))
-        else:
-            provenance_sql = sql.SQL("c._src_file, c._src_sha, c._src_row")
         targets = sql.SQL(", ").join(sql.Identifier(c) for c in [
             *cols, "_extra", "_source_file", "_file_sha256", "_row_number", "_batch_id",
             "_drop_date", "_loaded_at"])
@@ -526,23 +503,17 @@ class RawLoader:
             create_partition(cur, table.name, batch_id)
             cur.execute(
                 sql.SQL(
-                    "insert into {tbl} ({targets}) "
-                    "select {content}, {prov}, %s, %s, now() from _clean c where c._ok"
-                ).format(
-                    tbl=sql.Identifier("raw", table.name),
-                    targets=targets,
-                    content=content,
-                    prov=provenance_sql,
-                ),
+                    "insert into {tbl} ({targets}) select {content}, c._src_file, "
+                    "c._src_sha, c._src_row, %s, %s, now() from _clean c where c._ok"
+                ).format(tbl=sql.Identifier("raw", table.name), targets=targets,
+                         content=content),
                 (batch_id, drop_date),
             )
             rows_loaded = cur.rowcount
         cur.execute("drop table _load; drop table _clean; drop table _rej")
         return TableLoad(
             table=table.name, status="loaded",
-            source_file=staged.source[0] if staged.source else None,
-            file_sha256=staged.source[1] if staged.source else None,
-            rows_in_file=rows_in_file, rows_loaded=rows_loaded,
+            rows_in_file=staged.rows_in_file, rows_loaded=rows_loaded,
             rows_rejected=rows_rejected, extra_columns=extra,
             columns_present=[c for c in header if c in table.column_names],
         )
@@ -637,9 +608,9 @@ class SsdLoader(RawLoader):
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
                 )
             infos[name] = info
-        for name in listed:  # listed files that are not contract tables
+        for name in listed:  # listed files that are not loaded: no COPY counts their rows
             if name not in {i.path.name for i in infos.values()}:
-                verify_manifest(_only(drop, name), count_rows=count_rows)
+                verify_manifest(_only(drop, name))
         if not infos:
             raise DropError(f"{drop.path}: no file of the extract contract in the drop")
         return infos, ignored
@@ -664,10 +635,11 @@ class SsdLoader(RawLoader):
         try:
             with conn.cursor() as cur:
                 clear_incoming(cur)
+                parent_columns = self._raw_columns(cur)
             conn.commit()
             try:
                 with self._phase("copy + checks (overlapped)"):
-                    checked = self._copy_and_check(drop, infos, batch_id)
+                    checked = self._copy_and_check(drop, infos, batch_id, parent_columns)
                 with self._phase("attach"), conn.cursor() as cur:
                     report = self._attach_night(cur, drop, infos, ignored, batch_id,
                                                 archive_path, checked)
@@ -675,28 +647,59 @@ class SsdLoader(RawLoader):
                 return report
             except BaseException:
                 conn.rollback()
-                with conn.cursor() as cur:
-                    clear_incoming(cur)
-                conn.commit()
+                try:
+                    with conn.cursor() as cur:
+                        clear_incoming(cur)
+                    conn.commit()
+                except psycopg2.Error:  # the original error matters more; the next load
+                    conn.rollback()     # drops what is left
                 raise
         finally:
+            conn.rollback()
             with conn.cursor() as cur:
                 cur.execute("select pg_advisory_unlock(hashtext('cscw_load'))")
             conn.commit()
 
-    def _copy_and_check(self, drop: Drop, infos: dict[str, CsvFileInfo],
-                        batch_id: str) -> dict[str, _Checked]:
+    def _raw_columns(self, cur) -> dict[str, list[str]]:
+        """The data columns of each raw.<table> as the warehouse has them: the contract's,
+        plus any an older contract had (a partition must carry every column of its parent;
+        they stay NULL)."""
+        cur.execute(
+            """select table_name, column_name from information_schema.columns
+               where table_schema = 'raw' and table_name = any(%s)
+               order by table_name, ordinal_position""",
+            (list(self.contract.tables),))
+        meta = {name for name, _ in RAW_METADATA_COLUMNS} | {"_row_number"}
+        out: dict[str, list[str]] = {}
+        for table, column in cur.fetchall():
+            if column not in meta and not column.startswith("_"):
+                out.setdefault(table, []).append(column)
+        return out
+
+    def _copy_and_check(self, drop: Drop, infos: dict[str, CsvFileInfo], batch_id: str,
+                        parent_columns: dict[str, list[str]]) -> dict[str, _Checked]:
         """COPY and check every file on ``CSCW_LOAD_CONNECTIONS`` connections (a thread
         each). Whenever a connection is free it checks the largest file already COPYed, else
         COPYs the largest file not yet COPYed: the cores stay busy and the night ends with
-        the small files. Returns each file's report and reject rows."""
+        the small files. Returns each file's report and reject rows. The first failure
+        cancels what the other connections are doing and is raised here."""
         loaded_at = dt.datetime.now(dt.UTC)
         to_copy = sorted(infos, key=lambda n: -infos[n].size)
         to_check: list[tuple[str, int]] = []  # (table, rows COPYed), largest file first
         copying = 0
         checked: dict[str, _Checked] = {}
         failure: list[BaseException] = []
+        conns: list = []
         cond = threading.Condition()
+
+        def fail(e: BaseException) -> None:
+            with cond:
+                failure.append(e)
+                cond.notify_all()
+                busy = list(conns)
+            for c in busy:  # stop the other connections' COPY or scan now
+                with suppress(psycopg2.Error):
+                    c.cancel()
 
         def next_task() -> tuple[str, str, int] | None:
             nonlocal copying
@@ -717,17 +720,20 @@ class SsdLoader(RawLoader):
             nonlocal copying
             try:
                 with closing(connect(self.url)) as conn:
+                    with cond:
+                        conns.append(conn)
                     with conn.cursor() as cur:
                         cur.execute("set datestyle = 'ISO, YMD'; set jit = off; "
                                     "set work_mem = '256MB'; set temp_buffers = '512MB'")
                     conn.commit()
                     while (task := next_task()) is not None:
                         kind, name, rows = task
+                        table = self.contract.tables[name]
                         if kind == "copy":
                             self.progress(f"loading {infos[name].path.name}")
                             with self._phase("copy"):
-                                rows = self._copy_file(conn, self.contract.tables[name],
-                                                       infos[name])
+                                rows = self._copy_file(conn, table, infos[name],
+                                                       parent_columns.get(name, []))
                             with cond:
                                 copying -= 1
                                 to_check.append((name, rows))
@@ -735,34 +741,43 @@ class SsdLoader(RawLoader):
                                 cond.notify_all()
                         else:
                             with self._phase("checks"):
-                                result = self._check_incoming(
-                                    conn, drop, self.contract.tables[name], infos[name], rows,
-                                    batch_id, loaded_at)
+                                result = self._check_incoming(conn, drop, table, infos[name],
+                                                              rows, batch_id, loaded_at)
                             with cond:
                                 checked[name] = result
                                 cond.notify_all()
+                    with cond:
+                        conns.remove(conn)
             except BaseException as e:  # noqa: BLE001 - re-raised by the calling thread
-                with cond:
-                    failure.append(e)
-                    cond.notify_all()
+                fail(e)
 
         workers = [threading.Thread(target=work, name=f"cscw-load-{i}", daemon=True)
                    for i in range(max(1, min(self.settings.load_connections, len(infos))))]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        try:
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+        except BaseException as e:  # interrupted here (a task timeout, Ctrl-C): stop them
+            fail(e)
+            for w in workers:
+                w.join()
+            raise
         if failure:
             raise failure[0]
         return checked
 
-    def _copy_file(self, conn, table: Table, info: CsvFileInfo) -> int:
+    def _copy_file(self, conn, table: Table, info: CsvFileInfo, raw_columns: list[str]) -> int:
         """COPY one file into a new ``raw_incoming.<table>``; returns the data rows read."""
         inc = sql.Identifier(INCOMING, table.name)
         extra = [c for c in info.header if c not in table.column_names]
-        cols = [*table.column_names, *(_extra_name(i) for i in range(len(extra)))]
+        legacy = [c for c in raw_columns if c not in table.column_names]
+        cols = [*table.column_names, *legacy, *(_extra_name(i) for i in range(len(extra)))]
         in_file = [c if c in table.column_names else _extra_name(extra.index(c))
                    for c in info.header]
+        # an empty field of a contract column is NULL, quoted or not; columns outside the
+        # contract keep their text as delivered (they go to _extra as they are)
+        force_null = [c for c in info.header if c in table.column_names]
         with conn.cursor() as cur:
             # row numbers as in the file (the header is row 1) from an identity column: its
             # cached sequence costs next to nothing per row
@@ -775,17 +790,25 @@ class SsdLoader(RawLoader):
             copy = sql.SQL(
                 "copy {} ({}) from stdin with (format csv, header true, encoding {}, "
                 "force_null ({}), freeze)"
-            ).format(inc, quoted, sql.Literal(info.encoding), quoted)
+            ).format(inc, quoted, sql.Literal(info.encoding),
+                     sql.SQL(", ").join(sql.Identifier(c) for c in force_null))
             try:
                 with info.path.open("rb") as f:
                     cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
+            except psycopg2.errors.QueryCanceled:
+                conn.rollback()
+                raise
             except psycopg2.Error as e:
                 conn.rollback()
+
+                def named(text: str) -> str:  # the file's own names, not the work table's
+                    return re.sub(r"_extra_(\d+)", lambda m: extra[int(m.group(1))], text)
+
                 detail = e.diag.message_primary or (e.pgerror or str(e)).strip().splitlines()[0]
                 context = re.sub(r"^COPY [^,]+, ", "", e.diag.context or "")
                 raise DropError(
-                    f"{info.path.name}: not a well-formed CSV file: {detail}"
-                    f"{' (' + context + ')' if context else ''}"
+                    f"{info.path.name}: not a well-formed CSV file: {named(detail)}"
+                    f"{' (' + named(context) + ')' if context else ''}"
                 ) from None
             rows = cur.rowcount
         conn.commit()
@@ -833,8 +856,7 @@ class SsdLoader(RawLoader):
                 cur.execute("savepoint suspects")
                 try:
                     cur.execute(suspects(optimistic=True))
-                except (psycopg2.errors.DatetimeFieldOverflow,
-                        psycopg2.errors.InvalidDatetimeFormat):
+                except psycopg2.DataError:  # class 22: any value the cast refuses
                     cur.execute("rollback to savepoint suspects")
                     cur.execute(suspects(optimistic=False))
             # a key with blanks may equal a canonical key once trimmed: bring those rows in

@@ -585,8 +585,8 @@ class Ssda903Loader(RawLoader):
             sql.SQL("copy _load ({}, _src_file, _src_sha, _src_row) from stdin "
                     "with (format csv)").format(
                 sql.SQL(", ").join(sql.Identifier(c) for c in cols)).as_string(cur), buf)
-        staged = Staged(header=cols, rows_in_file=len(rows), uk=False, source=None)
-        t = self._quarantine_and_insert(cur, table, staged, batch_id, drop.drop_date, None)
+        staged = Staged(header=cols, rows_in_file=len(rows), uk=False)
+        t = self._quarantine_and_insert(cur, table, staged, batch_id, drop.drop_date)
         kinds = {"ssd_person": "header", "ssd_cla_reviews": "reviews",
                  "ssd_missing": "missing"}
         kind = kinds.get(table.name, "episodes")

@@ -318,7 +318,9 @@ def _partition_unpartitioned_raw(cur, contract: Contract) -> None:
                 part, sql.Identifier("raw", table.name), sql.Literal(batch_id)))
             cur.execute(sql.SQL("insert into {} ({}) select {} from {} where _batch_id = %s")
                         .format(part, cols, cols, sql.Identifier("raw", old)), (batch_id,))
-        cur.execute(sql.SQL("drop table {}").format(sql.Identifier("raw", old)))
+        # cascade: dbt's staging views still point at the old table; the night's dbt run
+        # builds them again, over the partitioned one
+        cur.execute(sql.SQL("drop table {} cascade").format(sql.Identifier("raw", old)))
 
 
 def pseudonym_secret(settings: Settings) -> bytes:
