@@ -18,7 +18,8 @@ Several rounds (default 3), because one machine's timings of an 80 MB write vary
 from run to run: the ratios are of the medians. The last round then also times the loader
 on night N again (idempotent: skipped), on night N+1, and the SCD2 history step after each
 night (its own transaction after the load; see docs/loading.md). Before each timed step
-the benchmark waits for autovacuum to be idle (it wakes up after every bulk load).
+the benchmark waits for autovacuum to be idle (it wakes up after every bulk load) and
+issues a CHECKPOINT, so no step pays for writing out the previous step's buffers.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def _scratch_url(url: str, dbname: str) -> str:
 
 
 def wait_quiet(url: str, limit: float = 120.0) -> None:
-    """Wait until no autovacuum worker is busy (after a bulk load autovacuum analyses and
-    vacuums the new rows; a timed step should not share the CPUs with it)."""
+    """Start a timed step from the state a night starts from: no autovacuum worker busy
+    (after a bulk load autovacuum analyses and vacuums the new rows) and no dirty buffers
+    left by the step before (a checkpoint; nights are hours apart, checkpoints minutes)."""
     conn = psycopg2.connect(url)
     conn.autocommit = True
     deadline = time.monotonic() + limit
@@ -82,8 +84,12 @@ def wait_quiet(url: str, limit: float = 120.0) -> None:
                 cur.execute("select count(*) from pg_stat_activity "
                             "where backend_type = 'autovacuum worker'")
                 if cur.fetchone()[0] == 0:
-                    return
+                    break
                 time.sleep(0.2)
+            try:
+                cur.execute("checkpoint")
+            except psycopg2.Error as e:  # needs superuser or pg_checkpoint
+                print(f"(no checkpoint before the step: {e.pgerror or e})".strip())
     finally:
         conn.close()
 
