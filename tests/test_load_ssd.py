@@ -606,3 +606,40 @@ def test_history_left_out_by_a_failed_step_is_applied_before_the_next_night(db, 
     # N+1 was compared with N: what changed between the nights closed at N+1
     assert q(url, "select count(*) > 0 from raw.record_history "
                   "where valid_to_drop = %s", (n2.drop_date,)) == [(True,)]
+
+
+def test_a_bad_file_beside_a_large_one_rejects_the_drop_and_leaves_nothing(db, tmp_path):
+    """Files are COPYed and checked on several connections at once: the first failure
+    (a malformed small file) stops the others, names its file, and leaves raw and
+    raw_incoming as they were."""
+    url, settings = db
+    settings = dataclasses.replace(settings, load_connections=2)
+    good = write_drop(tmp_path / "a", "2026-01-05", {"ssd_person.csv": f"{PERSON_HEADER}\n"
+                                                     + people(10)})
+    first = SsdLoader(url, settings).load(open_drop(good))
+    before = snapshot(url)
+    contacts = ("cont_contact_id,cont_person_id,cont_contact_date,cont_contact_source_code\n"
+                + "".join(f"C{i},P{i % 10 + 1},2025-01-{1 + i % 28:02d},10\n"
+                          for i in range(60000)))
+    from csc_warehouse.contract import load_contract
+
+    missing = load_contract().tables["ssd_missing"].required_columns
+    bad = write_drop(tmp_path / "b", "2026-01-06", {
+        "ssd_person.csv": f"{PERSON_HEADER}\n" + people(60000),
+        "ssd_contacts.csv": contacts,
+        # the smallest file: an unterminated quote
+        "ssd_missing.csv": ",".join(missing) + "\n" + ",".join(["x"] * (len(missing) - 1))
+                           + ',"M\n',
+
+    })
+    with pytest.raises(DropError, match=r"ssd_missing\.csv: not a well-formed CSV file"):
+        SsdLoader(url, settings).load(open_drop(bad))
+    in_incoming = ("select count(*) from pg_class c join pg_namespace n "
+                   "on n.oid = c.relnamespace where n.nspname = 'raw_incoming'")
+    assert q(url, in_incoming) == [(0,)]
+    after = snapshot(url)
+    assert after.pop("load_batches") != before.pop("load_batches")  # the rejection, recorded
+    assert after == before
+    assert q(url, "select status from raw.load_batches order by started_at") == [
+        ("loaded",), ("rejected",)]
+    assert q(url, "select distinct _batch_id from raw.ssd_person") == [(first.batch_id,)]
