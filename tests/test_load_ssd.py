@@ -643,3 +643,27 @@ def test_a_bad_file_beside_a_large_one_rejects_the_drop_and_leaves_nothing(db, t
     assert q(url, "select status from raw.load_batches order by started_at") == [
         ("loaded",), ("rejected",)]
     assert q(url, "select distinct _batch_id from raw.ssd_person") == [(first.batch_id,)]
+
+
+def test_a_reader_holding_a_raw_table_postpones_the_retention_not_the_load(db, two_nights):
+    url, settings = db
+    keep1 = dataclasses.replace(settings, raw_keep_batches=1)
+    n1, n2 = (open_drop(p) for p in two_nights)
+    b1 = SsdLoader(url, keep1).load(n1)
+    reader = psycopg2.connect(url)  # an analyst's open transaction on raw
+    try:
+        with reader.cursor() as cur:
+            cur.execute("select count(*) from raw.ssd_person")
+        notes: list[str] = []
+        loader = SsdLoader(url, keep1, progress=notes.append)
+        loader.retention_lock_timeout = "200ms"
+        b2 = loader.load(n2)
+        assert any(n.startswith("retention postponed") for n in notes)
+    finally:
+        reader.close()
+    # the night is in; the older night is still there, and goes with the next load (here:
+    # a re-run of the same night, which is otherwise a no-op)
+    assert q(url, "select _batch_id, count(*) > 0 from raw.ssd_person group by 1 "
+                  "order by 1") == sorted([(b1.batch_id, True), (b2.batch_id, True)])
+    assert SsdLoader(url, keep1).load(n2).already_loaded
+    assert q(url, "select distinct _batch_id from raw.ssd_person") == [(b2.batch_id,)]

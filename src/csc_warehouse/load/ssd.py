@@ -335,6 +335,8 @@ class RawLoader:
             else:
                 report = self._load_new_batch(conn, drop, batch_id, archive,
                                               load_in_transaction)
+            with self._phase("retention"):  # (also on a re-run: a postponed one happens)
+                self._retention(conn, batch_id)
         finally:
             conn.close()
         if self.history:  # (a no-op when the night is already in history)
@@ -458,8 +460,6 @@ class RawLoader:
                where batch_id = %s""",
             (f"{loaded} rows loaded, {rejected} quarantined", batch_id),
         )
-        with self._phase("retention"):
-            self._prune(cur, batch_id)
 
     # --- quarantine + insert -------------------------------------------------------------
     def _quarantine_and_insert(self, cur, table: Table, staged: Staged, batch_id: str,
@@ -519,6 +519,23 @@ class RawLoader:
         )
 
     # --- retention -----------------------------------------------------------------------
+    #: how long the retention waits for readers of raw.<table> (dropping a partition locks
+    #: its parent against them) before it leaves the old nights to the next load
+    retention_lock_timeout = "10s"
+
+    def _retention(self, conn, batch_id: str) -> None:
+        """The retention, in its own transaction after the night is in: a reader holding a
+        raw table (an analyst's long query) postpones it instead of holding up the load."""
+        try:
+            with conn.cursor() as cur:
+                cur.execute("set local lock_timeout = %s", (self.retention_lock_timeout,))
+                self._prune(cur, batch_id)
+            conn.commit()
+        except psycopg2.errors.LockNotAvailable:
+            conn.rollback()
+            self.progress("retention postponed: a raw table is in use; the next load "
+                          "removes the older nights")
+
     def _prune(self, cur, batch_id: str) -> None:
         """Keep the last CSCW_RAW_KEEP_BATCHES loaded nights (and this one) in raw.<table>."""
         cur.execute(
