@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,30 +122,43 @@ def open_drop(path: Path) -> Drop:
     return Drop(path=path, drop_date=drop_date_of(path, manifest), manifest=manifest)
 
 
-def verify_manifest(drop: Drop, sha256: Mapping[str, str] | None = None,
-                    count_rows: bool = True) -> None:
-    """Honour the manifest: every listed file present, with its row count and checksum.
+def verify_manifest(drop: Drop) -> None:
+    """Honour the manifest: every listed file present, with its row count and checksum."""
+    check_manifest_files_present(drop)
+    for name in _listed(drop):
+        verify_manifest_file(drop, name)
 
-    sha256: checksums already computed (by name), so a file is not read twice for them.
-    count_rows=False leaves the row counts to the caller (the loader compares them with
-    what COPY read, instead of parsing every file once more here)."""
-    if not drop.manifest:
-        return
-    for name, expected in (drop.manifest.get("files") or {}).items():
+
+def _listed(drop: Drop) -> dict[str, dict]:
+    return (drop.manifest or {}).get("files") or {}
+
+
+def check_manifest_files_present(drop: Drop) -> None:
+    """Raise, naming the first file the manifest lists that is not in the drop."""
+    for name in _listed(drop):
         f = drop.path / name
         if not f.exists():
             raise DropError(f"{f}: listed in {MANIFEST_NAME} but missing from the drop")
-        if "sha256" in expected:
-            actual = (sha256 or {}).get(name) or sha256_file(f)
-            if actual != expected["sha256"]:
-                raise DropError(f"{f}: sha256 does not match {MANIFEST_NAME}")
-        if count_rows and "rows" in expected:
-            check_manifest_rows(drop, name, count_csv_rows(f))
+
+
+def verify_manifest_file(drop: Drop, name: str, sha256: str | None = None,
+                         count_rows: bool = True) -> None:
+    """One listed file against the manifest: its checksum (``sha256`` when already
+    computed, so the file is not read twice for it) and, unless ``count_rows`` is False
+    (the loader compares the count with what COPY read), its data rows."""
+    expected = _listed(drop).get(name)
+    if expected is None:
+        return
+    f = drop.path / name
+    if "sha256" in expected and (sha256 or sha256_file(f)) != expected["sha256"]:
+        raise DropError(f"{f}: sha256 does not match {MANIFEST_NAME}")
+    if count_rows and "rows" in expected:
+        check_manifest_rows(drop, name, count_csv_rows(f))
 
 
 def check_manifest_rows(drop: Drop, name: str, rows: int) -> None:
     """Raise when the manifest gives the file another number of data rows."""
-    expected = ((drop.manifest or {}).get("files") or {}).get(name) or {}
+    expected = _listed(drop).get(name) or {}
     if "rows" in expected and rows != int(expected["rows"]):
         raise DropError(
             f"{drop.path / name}: {rows} data rows, but {MANIFEST_NAME} says {expected['rows']}"

@@ -18,7 +18,6 @@ the full checks, in one transaction.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -36,7 +35,13 @@ from psycopg2.extras import execute_values
 
 from csc_warehouse.config import Settings
 from csc_warehouse.contract import Table, load_contract
-from csc_warehouse.drop import Drop, DropError, check_manifest_rows, verify_manifest
+from csc_warehouse.drop import (
+    Drop,
+    DropError,
+    check_manifest_files_present,
+    check_manifest_rows,
+    verify_manifest_file,
+)
 from csc_warehouse.load.canonical import NUMBER_RE, code_inputs, row_predicate
 from csc_warehouse.load.csv_files import CsvFileInfo, inspect_csv
 from csc_warehouse.load.history import record_history
@@ -147,12 +152,6 @@ def file_encoding(drop: Drop, filename: str, settings: Settings) -> str:
     return enc
 
 
-def _code_inputs(code_list: str) -> tuple[list[str], dict[str, str]]:
-    """(accepted upper-cased inputs, input -> code where they differ) of a code list."""
-    return code_inputs(load_contract().code_lists[code_list])
-
-
-_NUMBER_RE = NUMBER_RE
 #: marks a non-blank date value that does not parse (level 1 of ``_clean``)
 _BAD_DATE = "!"
 
@@ -217,7 +216,7 @@ def _clean_select(table: Table, header: list[str], uk: bool,
         elif col.type == "code":
             lvl1.append(sql.SQL("nullif(upper(btrim({})), '') as {}").format(c, ident))
             cl = contract.code_lists[col.code_list or ""]
-            inputs, mapping = _code_inputs(cl.name)
+            inputs, mapping = code_inputs(cl)
             whens = sql.SQL(" ").join(
                 sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v))
                 for k, v in sorted(mapping.items()))
@@ -235,7 +234,7 @@ def _clean_select(table: Table, header: list[str], uk: bool,
             lvl1.append(sql.SQL("nullif(btrim({}), '') as {}").format(c, ident))
             if col.type == "number":
                 lvl2.append(sql.SQL("a.{i} as {i}, (a.{i} !~ {re}) is true as {f}").format(
-                    i=ident, re=sql.Literal(_NUMBER_RE), f=sql.Identifier(flag)))
+                    i=ident, re=sql.Literal(NUMBER_RE), f=sql.Identifier(flag)))
                 checks.append(_Check(col.name, flag, "not a number"))
             else:
                 lvl2.append(sql.SQL("a.{0} as {0}").format(ident))
@@ -598,10 +597,7 @@ class SsdLoader(RawLoader):
 
         count_rows=False: the manifest's row counts are left to the load (compared with the
         rows COPY read)."""
-        listed = (drop.manifest or {}).get("files") or {}
-        for name in listed:
-            if not (drop.path / name).exists():
-                verify_manifest(drop)  # raises, naming the missing file
+        check_manifest_files_present(drop)
         infos: dict[str, CsvFileInfo] = {}
         ignored: list[str] = []
         for path in sorted(p for p in drop.path.iterdir() if p.is_file()):
@@ -614,9 +610,7 @@ class SsdLoader(RawLoader):
                 ignored.append(path.name)
                 continue
             info = inspect_csv(path, file_encoding(drop, path.name, self.settings))
-            if path.name in listed:
-                verify_manifest(_only(drop, path.name), {path.name: info.sha256},
-                                count_rows=count_rows)
+            verify_manifest_file(drop, path.name, info.sha256, count_rows=count_rows)
             table = self.contract.tables[name]
             missing = [c for c in table.required_columns if c not in info.header]
             if missing:
@@ -625,9 +619,10 @@ class SsdLoader(RawLoader):
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
                 )
             infos[name] = info
-        for name in listed:  # listed files that are not loaded: no COPY counts their rows
-            if name not in {i.path.name for i in infos.values()}:
-                verify_manifest(_only(drop, name))
+        loaded = {i.path.name for i in infos.values()}
+        for name in (drop.manifest or {}).get("files") or {}:
+            if name not in loaded:  # not loaded: no COPY counts its rows
+                verify_manifest_file(drop, name)
         if not infos:
             raise DropError(f"{drop.path}: no file of the extract contract in the drop")
         return infos, ignored
@@ -790,8 +785,7 @@ class SsdLoader(RawLoader):
         extra = [c for c in info.header if c not in table.column_names]
         legacy = [c for c in raw_columns if c not in table.column_names]
         cols = [*table.column_names, *legacy, *(_extra_name(i) for i in range(len(extra)))]
-        in_file = [c if c in table.column_names else _extra_name(extra.index(c))
-                   for c in info.header]
+        in_file = _incoming_names(table, info.header)
         # an empty field of a contract column is NULL, quoted or not; columns outside the
         # contract keep their text as delivered (they go to _extra as they are)
         force_null = [c for c in info.header if c in table.column_names]
@@ -851,12 +845,10 @@ class SsdLoader(RawLoader):
                 cur.execute(sql.SQL("select {k} from {t} where {k} is not null "
                                     "group by 1 having count(*) > 1").format(k=key, t=inc))
                 dups = [r[0] for r in cur.fetchall()]
+            in_incoming = _incoming_names(table, header)
             as_header = sql.SQL(", ").join(
-                sql.SQL("{} as {}").format(
-                    sql.Identifier(c if c in table.column_names
-                                   else _extra_name(extra.index(c))),
-                    sql.Identifier(c))
-                for c in header)
+                sql.SQL("{} as {}").format(sql.Identifier(i), sql.Identifier(c))
+                for i, c in zip(in_incoming, header, strict=True))
 
             def suspects(optimistic: bool) -> sql.Composable:
                 canonical = row_predicate(table, present, self.contract, conn.server_version,
@@ -882,9 +874,7 @@ class SsdLoader(RawLoader):
             n_suspects, n_blank_keys = cur.fetchone()
             if n_blank_keys:
                 incoming_cols = sql.SQL(", ").join(
-                    sql.SQL("t.{}").format(sql.Identifier(
-                        c if c in table.column_names else _extra_name(extra.index(c))))
-                    for c in header)
+                    sql.SQL("t.{}").format(sql.Identifier(i)) for i in in_incoming)
                 cur.execute(sql.SQL(
                     "insert into _load select {h}, t._row_number from {t} t "
                     "where t.{k} in (select btrim(l.{k}) from _load l "
@@ -1006,14 +996,14 @@ class _Checked:
     rejects: list[tuple]
 
 
+def _incoming_names(table: Table, header: list[str]) -> list[str]:
+    """Each file column's name in ``raw_incoming.<table>``: its own for a contract column,
+    ``_extra_<n>`` for the n-th column outside the contract."""
+    extra = [c for c in header if c not in table.column_names]
+    return [c if c in table.column_names else _extra_name(extra.index(c)) for c in header]
+
+
 def _extra_name(i: int) -> str:
     """Where a column outside the contract waits in ``raw_incoming`` (its own name could
     clash with a batch column) until it is folded into ``_extra``."""
     return f"_extra_{i}"
-
-
-def _only(drop: Drop, name: str) -> Drop:
-    """The drop with a manifest that lists one file (to verify that file alone)."""
-    files = ((drop.manifest or {}).get("files") or {})
-    return dataclasses.replace(drop, manifest={**(drop.manifest or {}),
-                                               "files": {name: files[name]}})
