@@ -17,8 +17,8 @@ from ..drop import write_manifest
 from .calendar import add_years
 from .faults import PROFILES, FaultRates
 from .history import SimContext
-from .people import is_manager, professional_count, professional_id, professional_rows
 from .rates import DEFAULT_RATES
+from .teams import build_workforce
 from .writer import ChunkResult, join_parts, write_chunk
 
 #: the fixed end of the arrival window: children first come to notice between
@@ -75,15 +75,25 @@ def generate_drop(
     the_faults: FaultRates = PROFILES[profile].with_overrides(faults)
 
     end = EPOCH_END.toordinal()
-    n_prof = professional_count(children)
+    window_start = add_years(end, -years)
+    workforce = build_workforce(
+        seed,
+        children,
+        years,
+        window_start,
+        # posts are filled to well past any child's 18th birthday
+        horizon=add_years(end, 20),
+        agency_share=the_rates.agency_worker,
+        tenure_years=the_rates.worker_tenure_years,
+        agency_tenure_years=the_rates.agency_worker_tenure_years,
+    )
     ctx = SimContext(
         seed=seed,
         rates=the_rates,
         stop=as_of.toordinal(),
-        window_start=add_years(end, -years),
+        window_start=window_start,
         window_end=end,
-        n_workers=n_prof,
-        managers=tuple(professional_id(i) for i in range(1, n_prof + 1) if is_manager(i)),
+        workforce=workforce,
     )
 
     out.mkdir(parents=True, exist_ok=True)
@@ -114,7 +124,7 @@ def generate_drop(
                     for (lo, hi), p in zip(chunks, part_dirs, strict=True)
                 ]
                 results = [f.result() for f in futures]
-        professionals = professional_rows(children, seed, the_rates.agency_worker)
+        professionals = workforce.professionals(ctx.stop)
         join_parts(out, part_dirs, {"ssd_professionals": professionals})
     finally:
         shutil.rmtree(parts_root, ignore_errors=True)

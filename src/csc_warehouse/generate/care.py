@@ -15,6 +15,7 @@ each new episode (RNE) follows from what changed:
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -23,8 +24,14 @@ from .draws import Draws, Weighted
 from .history import History, SimContext
 from .people import fake_postcode
 from .plans import plan_actions
+from .rates import Rates
+from .teams import ROLE_IRO, STAGE_TEAM, TEAM_BY_CODE
 
-SGO_RECS = ("E45", "E46", "E47", "E48")
+#: current and historic (E43/E44, valid to 2017/18) special guardianship endings
+SGO_RECS = ("E43", "E44", "E45", "E46", "E47", "E48")
+#: SGO endings before this day may carry the historic codes E43/E44
+OLD_SGO_CODES_UNTIL = dt.date(2018, 4, 1).toordinal()
+OLD_SGO_CODE = {"E45": "E43", "E46": "E43", "E47": "E44", "E48": "E44"}
 RETURN_HOME_RECS = ("E4A", "E4B", "E13")
 LEAVING_AT_18 = Weighted({"E17": 25, "E5": 45, "E6": 15, "E8": 15})
 RETURN_HOME = Weighted({"E4A": 75, "E4B": 15, "E13": 10})
@@ -66,7 +73,9 @@ MOVE_TO = {
 }
 LONG_TERM_OF = {"U6": "U4", "U3": "U1", "U5": "U4", "U2": "U1"}
 STABLE_TYPES = frozenset({"U1", "U4", "A3", "A4", "A5", "A6"})
-TEMPORARY = Weighted({"T3": 45, "T4": 40, "T1": 10, "T0": 5})
+#: respite while the foster carer is on holiday (T3), up to 7 days (T4), holiday (T2),
+#: hospital (T1), other (T0)
+TEMPORARY = Weighted({"T3": 35, "T4": 30, "T2": 15, "T1": 12, "T0": 8})
 TEMPORARY_MAX_DAYS = {"T3": 14, "T4": 7, "T1": 10, "T0": 5, "T2": 14}
 UNPLANNED = Weighted(
     {"CREQB": 30, "CREQO": 20, "CHILD": 15, "LAREQ": 15, "ALLEG": 8, "STAND": 7, "APPRR": 5}
@@ -144,6 +153,19 @@ class PeriodOutcome:
     end: int
     rec: str
     cla_id: str
+    #: the day the child became looked after (for a short-break series that turned into
+    #: care: the day of the legal status change)
+    start: int = 0
+
+
+@dataclass(frozen=True)
+class ShortBreakPrefix:
+    """The short-break part of a period that turns into care on ``start`` of the period."""
+
+    cla_id: str
+    start: int
+    legal_status: str
+    placement: _Placement
 
 
 class _PlacementChain:
@@ -196,14 +218,29 @@ class _PlacementChain:
 
 
 def simulate_period(
-    h: History, d: Draws, ctx: SimContext, start: int, referral_id: str, need: str, emergency: bool
+    h: History,
+    d: Draws,
+    ctx: SimContext,
+    start: int,
+    referral_id: str,
+    need: str,
+    emergency: bool,
+    history_start: int | None = None,
+    pre: ShortBreakPrefix | None = None,
 ) -> PeriodOutcome:
-    """Write one period of care starting on ``start``; return its end and reason."""
+    """Write one period of care starting on ``start``; return its end and reason.
+
+    ``history_start``: the period began before the extract's history; rows before that day
+    are left out (the first episode starts on it, ``clae_entered_care_date`` keeps
+    ``start``). ``pre``: the period began as a short-break series that turns into care on
+    ``start`` (legal status change within the period).
+    """
     r = ctx.rates
     s = start
     age = s - h.dob
     band = _age_band(age)
-    cla_id = h.next_id("CLA")
+    cla_id = pre.cla_id if pre is not None else h.next_id("CLA")
+    first_row = len(h.rows)
 
     # -- pathway, end date and reason ------------------------------------------------
     pathway = (
@@ -230,6 +267,9 @@ def simulate_period(
     else:
         pe = h.adult
         rec = LEAVING_AT_18.pick(d)
+    if history_start is not None and pe <= history_start + 30:
+        # still looked after when the history starts (else it would not be in the extract)
+        pe = history_start + 30 + d.randint(0, 900)
     if pe >= h.adult:
         pe = h.adult
         rec = LEAVING_AT_18.pick(d)
@@ -238,6 +278,8 @@ def simulate_period(
         if po >= pe - 2:
             po = 0
     pe = max(pe, s + 2)
+    if rec in OLD_SGO_CODE and pe < OLD_SGO_CODES_UNTIL and d.chance(r.old_sgo_code):
+        rec = OLD_SGO_CODE[rec]
 
     # -- legal status timeline ---------------------------------------------------------
     legal: list[tuple[int, str]] = []
@@ -251,6 +293,9 @@ def simulate_period(
             legal.append((s, "L2"))
             nxt = s + d.randint(7, 21)
         legal.append((nxt, "C1" if d.chance(0.75) else "V2"))
+    elif pre is not None:  # a short-break series turned into a care order
+        legal.append((pre.start, pre.legal_status))
+        legal.append((s, "C1"))
     else:
         legal.append((s, "V2" if d.chance(0.5) else "C1"))
     if legal[-1][1] == "V2" and pathway in ("sgo", "adopt", "long") and d.chance(0.6):
@@ -263,8 +308,10 @@ def simulate_period(
 
     # -- placements --------------------------------------------------------------------
     chain = _PlacementChain(d, h)
-    first_type = FIRST_PLACEMENT[band].pick(d)
-    cur = chain.start(s, first_type)
+    if pre is not None:  # the short-break carer keeps the child
+        cur = chain.start(pre.start, pre.placement.ptype, carer=0, like=pre.placement)
+    else:
+        cur = chain.start(s, FIRST_PLACEMENT[band].pick(d))
     milestones: list[tuple[int, str]] = []
     if pathway == "long" and pe - s > 200:
         milestones.append((s + d.randint(40, 300), "permanent"))
@@ -338,7 +385,12 @@ def simulate_period(
             normal.reason = "OTHER"
             temp = chain.start(nxt, ttype)
             temp.reason = "OTHER"
-            cur = chain.start(back, normal.ptype, carer=normal.carer, like=normal)
+            if d.chance(r.temporary_to_new_carer):  # does not go back: a new carer
+                normal.reason = UNPLANNED.pick(d)
+                unplanned_days.append(nxt)
+                cur = chain.start(back, MOVE_TO[_age_band(back - h.dob)].pick(d))
+            else:  # back to the same carer: same provider, postcode and URN
+                cur = chain.start(back, normal.ptype, carer=normal.carer, like=normal)
             t = back
             continue
         # an ordinary move
@@ -410,6 +462,7 @@ def simulate_period(
     # -- episodes ----------------------------------------------------------------------
     pl_starts = {p.start: p for p in placements}
     ls_starts = {day: ls for day, ls in legal}
+    entered = pre.start if pre is not None else s
     bounds = sorted(set(pl_starts) | set(ls_starts))
     pi = -1
     li = -1
@@ -447,7 +500,7 @@ def simulate_period(
                 "clae_cla_episode_ceased_reason": "X1" if i + 1 < len(bounds) else rec,
                 "clae_referral_id": referral_id,
                 "clae_cla_placement_id": placements[pi].pid,
-                "clae_entered_care_date": s,
+                "clae_entered_care_date": entered,
                 "clae_cla_last_iro_contact_date": last_iro,
             },
         )
@@ -459,27 +512,97 @@ def simulate_period(
         prone = r.missing_prone * (1.8 if p.ptype in RESIDENTIAL else 1.0)
         if not d.chance(min(prone, 1.0)):
             continue
-        x = p.start + 1 + int(d.exponential(r.missing_mean_gap_days))
+        x = max(p.start, s) + 1 + int(d.exponential(r.missing_mean_gap_days))
         while x < p.end and x < h.adult:
-            length = 0 if d.chance(0.3) else d.randint(1, 4)
-            offered = d.chance(r.rhi_offered)
-            h.add(
-                "ssd_missing",
-                {
-                    "miss_table_id": h.next_id("MIS"),
-                    "miss_person_id": pid,
-                    "miss_missing_episode_start_date": x,
-                    "miss_missing_episode_type": "M" if d.chance(0.7) else "A",
-                    "miss_missing_episode_end_date": x + length,
-                    "miss_missing_rhi_offered": "Y" if offered else "N",
-                    "miss_missing_rhi_accepted": ("Y" if d.chance(0.55) else "N")
-                    if offered
-                    else "",
-                },
-            )
-            x = x + length + 1 + int(d.exponential(r.missing_mean_gap_days))
+            x = missing_episode(h, d, r, x) + 1 + int(d.exponential(r.missing_mean_gap_days))
     plan_actions(h, d, ctx, "CLA", cla_id, s, pe)
-    return PeriodOutcome(pe, rec, cla_id)
+    iro_involvements(h, d, ctx, referral_id, s, pe)
+    if history_start is not None:
+        _clip_history(h, first_row, history_start)
+    return PeriodOutcome(pe, rec, cla_id, s)
+
+
+def missing_episode(h: History, d: Draws, r: Rates, x: int) -> int:
+    """One missing (M) or away (A) episode starting on ``x``; returns its end."""
+    if d.chance(r.missing_long):
+        length = d.randint(5, 30)
+    else:
+        length = 0 if d.chance(0.3) else d.randint(1, 4)
+    offered = d.chance(r.rhi_offered)
+    h.add(
+        "ssd_missing",
+        {
+            "miss_table_id": h.next_id("MIS"),
+            "miss_person_id": h.pid,
+            "miss_missing_episode_start_date": x,
+            "miss_missing_episode_type": "M" if d.chance(0.7) else "A",
+            "miss_missing_episode_end_date": x + length,
+            "miss_missing_rhi_offered": "Y" if offered else "N",
+            "miss_missing_rhi_accepted": ("Y" if d.chance(r.rhi_accepted) else "N")
+            if offered
+            else "",
+        },
+    )
+    return x + length
+
+
+def iro_involvements(
+    h: History, d: Draws, ctx: SimContext, referral_id: str, start: int, end: int
+) -> None:
+    """The independent reviewing officer of a period of care (not the allocated worker)."""
+    team = STAGE_TEAM["iro"]
+    name = TEAM_BY_CODE[team].name
+    s = start
+    while s < end:
+        worker, leaves = ctx.workforce.allocate(d, team, s)
+        e = min(end, max(leaves, s + 1))
+        h.add(
+            "ssd_involvements",
+            {
+                "invo_involvements_id": h.next_id("INV"),
+                "invo_person_id": h.pid,
+                "invo_professional_id": worker,
+                "invo_involvement_start_date": s,
+                "invo_involvement_end_date": e,
+                "invo_professional_role_id": ROLE_IRO,
+                "invo_professional_team": name,
+                "invo_worker_change_reason": "" if e == end else "LEFTRL",
+                "invo_referral_id": referral_id,
+            },
+        )
+        s = e
+
+
+#: table -> (start column, end column or None) of the rows a period of care writes
+_PERIOD_SPANS = {
+    "ssd_cla_placement": ("clap_cla_placement_start_date", "clap_cla_placement_end_date"),
+    "ssd_legal_status": ("lega_legal_status_start_date", "lega_legal_status_end_date"),
+    "ssd_cla_episodes": ("clae_cla_episode_start_date", "clae_cla_episode_ceased_date"),
+    "ssd_involvements": ("invo_involvement_start_date", "invo_involvement_end_date"),
+    "ssd_missing": ("miss_missing_episode_start_date", "miss_missing_episode_end_date"),
+    "ssd_cla_reviews": ("clar_cla_review_date", None),
+    "ext_plan_actions": ("action_recorded_date", None),
+}
+
+
+def _clip_history(h: History, first_row: int, hs: int) -> None:
+    """Leave out what happened before the extract's history starts on ``hs``: spans that
+    ended by then go, spans open on it start on it (the first episode as RNE S), events
+    before it go. ``clae_entered_care_date`` keeps the day care began."""
+    kept = h.rows[:first_row]
+    first_episode = True
+    for table, row in h.rows[first_row:]:
+        s_col, e_col = _PERIOD_SPANS[table]
+        start = row[s_col]
+        if start < hs:  # type: ignore[operator]
+            if e_col is None or row[e_col] <= hs:  # type: ignore[operator]
+                continue
+            row[s_col] = hs
+        if table == "ssd_cla_episodes" and first_episode:
+            first_episode = False
+            row["clae_cla_episode_start_reason"] = "S"
+        kept.append((table, row))
+    h.rows = kept
 
 
 def _reviews(
@@ -542,3 +665,118 @@ def _reviews(
         n += 1
         due = add_months(held, 3 if n == 2 else 6)
     return held_days
+
+
+#: where short breaks happen: family-based short-break carers or a residential unit
+SHORT_BREAK_SETTING = Weighted({"U4": 30, "U6": 25, "K2": 40, "U3": 5})
+#: a V4 agreement: an agreed number of nights over 6-12 months, then renewed
+V4_AGREEMENT_DAYS = (180, 365)
+
+
+def simulate_short_breaks(
+    h: History, d: Draws, ctx: SimContext, start: int, end: int, referral_id: str, need: str
+) -> PeriodOutcome | None:
+    """An agreed series of short breaks from ``start`` to ``end`` (legal status V3 or V4).
+
+    V3: every break (1-4 nights every 2-6 weeks, at most 17 days each and 75 a year, reg
+    48) is its own period of one episode, RNE S, ended E4A. V4: every agreement (6-12
+    months) is one period of one episode, ended E8 and renewed. Each break or agreement has
+    its placement with the same short-break carer (same provider, postcode and URN) and
+    its legal status row. A series that turns into a care order continues as a period of
+    care from the legal status change (returned: that period's outcome), else None.
+    """
+    r = ctx.rates
+    v3 = d.chance(r.short_breaks_v3)
+    ls = "V3" if v3 else "V4"
+    ptype = SHORT_BREAK_SETTING.pick(d)
+    carer = _Placement(
+        start,
+        0,
+        ptype,
+        0,
+        _provider(d, ptype) if ptype != "K2" else ("PR1" if d.chance(0.7) else "PR5"),
+        "" if ptype in NO_URN else f"SC{d.randint(100000, 999999)}",
+        fake_postcode(d),
+        f"{d.lognormal(6.0, 0.6):.1f}",
+    )
+    to_care = d.chance(r.short_breaks_to_care)
+    care_day = start + d.randint(90, max(91, end - start)) if to_care else end + 1
+    x = start
+    while x < end and x < h.adult - 30:
+        e = x + d.randint(1, 4) if v3 else x + d.randint(*V4_AGREEMENT_DAYS)
+        cla_id = h.next_id("CLA")
+        if to_care and care_day <= e:
+            # this break or agreement becomes care: the legal status changes within it
+            change = x + d.randint(1, max(1, e - x)) if v3 else max(x + 1, care_day)
+            if change < h.adult - 30:
+                return simulate_period(
+                    h,
+                    d,
+                    ctx,
+                    change,
+                    referral_id,
+                    need,
+                    False,
+                    pre=ShortBreakPrefix(cla_id, x, ls, carer),
+                )
+        e = min(e, end, h.adult)
+        _short_break(h, cla_id, x, e, ls, carer, referral_id, need)
+        x = e + (d.randint(14, 42) if v3 else 0)
+    return None
+
+
+def _short_break(
+    h: History,
+    cla_id: str,
+    s: int,
+    e: int,
+    ls: str,
+    carer: _Placement,
+    referral_id: str,
+    need: str,
+) -> None:
+    pid = h.pid
+    plc = h.next_id("PLC")
+    h.add(
+        "ssd_cla_placement",
+        {
+            "clap_cla_placement_id": plc,
+            "clap_cla_id": cla_id,
+            "clap_person_id": pid,
+            "clap_cla_placement_start_date": s,
+            "clap_cla_placement_end_date": e,
+            "clap_cla_placement_type": carer.ptype,
+            "clap_cla_placement_provider": carer.provider,
+            "clap_cla_placement_postcode": carer.postcode,
+            "clap_cla_placement_urn": carer.urn,
+            "clap_cla_placement_change_reason": "CARPL",
+            "clap_cla_placement_distance": carer.distance,
+        },
+    )
+    h.add(
+        "ssd_legal_status",
+        {
+            "lega_legal_status_id": h.next_id("LS"),
+            "lega_person_id": pid,
+            "lega_legal_status": ls,
+            "lega_legal_status_start_date": s,
+            "lega_legal_status_end_date": e,
+        },
+    )
+    h.add(
+        "ssd_cla_episodes",
+        {
+            "clae_cla_episode_id": h.next_id("EPI"),
+            "clae_person_id": pid,
+            "clae_cla_id": cla_id,
+            "clae_cla_episode_start_date": s,
+            "clae_cla_episode_start_reason": "S",
+            "clae_cla_primary_need_code": need,
+            "clae_cla_episode_ceased_date": e,
+            "clae_cla_episode_ceased_reason": "E4A" if ls == "V3" else "E8",
+            "clae_referral_id": referral_id,
+            "clae_cla_placement_id": plc,
+            "clae_entered_care_date": s,
+            "clae_cla_last_iro_contact_date": None,
+        },
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .rates import Rates
+from .teams import Workforce
 
 Row = dict[str, object]
 
@@ -30,8 +31,8 @@ class SimContext:
     #: first and last possible arrival (first contact) day
     window_start: int
     window_end: int
-    n_workers: int
-    managers: tuple[str, ...]
+    #: the teams' posts and who holds them over time
+    workforce: Workforce
 
 
 @dataclass

@@ -16,21 +16,26 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from .calendar import add_working_days, add_years
-from .care import RETURN_HOME_RECS, SGO_RECS, PeriodOutcome, simulate_period
+from .care import (
+    RETURN_HOME_RECS,
+    SGO_RECS,
+    PeriodOutcome,
+    missing_episode,
+    simulate_period,
+    simulate_short_breaks,
+)
 from .draws import Draws, Weighted
-from .history import History, SimContext, person_id
+from .history import History, Row, SimContext, person_id
 from .people import (
-    EH_ORGANISATIONS,
     ETHNICITY,
     SEX,
-    TEAMS,
     fake_address_json,
     fake_name,
     fake_nhs_number,
     fake_postcode,
-    professional_id,
 )
 from .plans import plan_actions
+from .teams import ROLE_ALLOCATED, STAGE_TEAM, TEAM_BY_CODE
 
 REFERRAL_SOURCE = Weighted(
     {
@@ -58,8 +63,9 @@ REFERRAL_SOURCE = Weighted(
         "10": 1,
     }
 )
+#: primary need other than N2 (child's disability, its share is ``Rates.disabled_need``)
 PRIMARY_NEED = Weighted(
-    {"N1": 55, "N2": 3, "N3": 4, "N4": 8, "N5": 17, "N6": 3, "N7": 0.5, "N8": 7, "N9": 2, "N0": 0.5}
+    {"N1": 55, "N3": 4, "N4": 8, "N5": 17, "N6": 3, "N7": 0.5, "N8": 7, "N9": 2, "N0": 0.5}
 )
 CP_CATEGORY = Weighted({"NEG": 48, "EMO": 38, "PHY": 7, "SAB": 4, "MUL": 3})
 AGE_AT_ARRIVAL = Weighted(
@@ -84,18 +90,22 @@ EH_END = Weighted(
     }
 )
 EH_STEP_UP = "Step up to children's social care"
+#: reasons for a change of worker other than the worker leaving (LEFTRL) or the case moving
+#: team (TSPROC), which the simulation decides itself
 WORKER_CHANGE = Weighted(
-    {
-        "LEFTRL": 35,
-        "MANAGE": 20,
-        "TSPROC": 25,
-        "ORGRST": 5,
-        "ABSENC": 7,
-        "CHCHAN": 2,
-        "PCCHAN": 2,
-        "OTHERS": 4,
-    }
+    {"MANAGE": 45, "ORGRST": 10, "ABSENC": 25, "CHCHAN": 5, "PCCHAN": 5, "OTHERS": 10}
 )
+CAMHS_OUTCOME_SEEN = Weighted(
+    {"Treatment completed": 55, "Discharged after assessment": 30, "Disengaged": 15}
+)
+#: the level a CAMHS referral is made from -> its rate field
+CAMHS_RATE = {
+    "cla": "camhs_referral_cla",
+    "lc": "camhs_referral_cla",
+    "cp": "camhs_referral_cp",
+    "cin": "camhs_referral_cin",
+    "disabled": "camhs_referral_cin",
+}
 CONTACT_OUTCOME_REFERRAL = '["Referral to children\'s social care"]'
 CONTACT_OUTCOME_ADVICE = '["Advice and information"]'
 CONTACT_OUTCOME_EH = '["EH referral"]'
@@ -109,11 +119,8 @@ Next = tuple[int, str, str]
 CONTACT_LEAD_DAYS = 2  # contact source uses the same codes
 
 
-def _worker(d: Draws, ctx: SimContext) -> str:
-    while True:
-        i = d.randint(1, ctx.n_workers)
-        if i % 8 != 1:  # every 8th professional is a team manager
-            return professional_id(i)
+def _team_name(stage: str) -> str:
+    return TEAM_BY_CODE[STAGE_TEAM[stage]].name
 
 
 def simulate_child(child: int, ctx: SimContext) -> History:
@@ -125,10 +132,13 @@ def simulate_child(child: int, ctx: SimContext) -> History:
     # -- the person --------------------------------------------------------------------
     span = ctx.window_end - ctx.window_start
     h.arrival = ctx.window_start + int(d.u() * (span + 1))
+    legacy = d.chance(r.in_care_before_history)
+    if legacy:  # looked after since before the extract's history starts
+        h.arrival = ctx.window_start
     if h.arrival > ctx.stop:  # not known to children's services yet
         return h
     lo, hi = AGE_AT_ARRIVAL.pick(d)
-    h.dob = h.arrival - d.randint(lo, hi)
+    h.dob = h.arrival - d.randint(max(lo, 400) if legacy else lo, hi)
     h.adult = add_years(h.dob, 18)
     sex = SEX.pick(d)
     forename, surname = fake_name(d, sex)
@@ -174,8 +184,13 @@ def simulate_child(child: int, ctx: SimContext) -> History:
 
     # -- the journey -------------------------------------------------------------------
     st = _JourneyState()
+    st.front = "front_n" if d.chance(0.5) else "front_s"
     nxt: Next | None
-    if d.chance(r.early_help_first):
+    if legacy:
+        st.legacy_start = h.arrival - d.randint(30, min(h.arrival - h.dob - 1, 3650))
+        st.contact_done = True
+        nxt = (h.arrival, "5A", "legacy")
+    elif d.chance(r.early_help_first):
         nxt = _early_help(h, d, ctx, h.arrival, after_step_down=False, step_up_day=None)
     else:
         nxt = (h.arrival + d.randint(0, 2), REFERRAL_SOURCE.pick(d), "")
@@ -189,11 +204,15 @@ def simulate_child(child: int, ctx: SimContext) -> History:
 
 
 class _JourneyState:
-    __slots__ = ("had_cp", "contact_done")
+    __slots__ = ("had_cp", "contact_done", "front", "legacy_start")
 
     def __init__(self) -> None:
         self.had_cp = False
         self.contact_done = False
+        #: the child's locality: which assessment team takes their referrals
+        self.front = "front_n"
+        #: the day care began, for a child looked after before the history starts
+        self.legacy_start = 0
 
 
 def _contact(h: History, d: Draws, day: int, source: str, outcome: str) -> None:
@@ -236,10 +255,12 @@ def _early_help(
             "earl_episode_end_date": end,
             "earl_episode_reason": d.pick(EH_REASONS),
             "earl_episode_end_reason": reason,
-            "earl_episode_organisation": d.pick(EH_ORGANISATIONS),
-            "earl_episode_worker_id": _worker(d, ctx),
+            "earl_episode_organisation": _team_name("eh"),
+            "earl_episode_worker_id": ctx.workforce.allocate(d, STAGE_TEAM["eh"], start)[0],
         },
     )
+    if d.chance(r.camhs_referral_early_help):
+        _camhs_referral(h, d, ctx, start + d.randint(0, max(0, end - start - 1)))
     if step_up_day is not None:
         return (step_up_day, "5D", "")
     if not after_step_down and d.chance(r.later_referral):
@@ -247,10 +268,9 @@ def _early_help(
     return None
 
 
-def _assessment(
-    h: History, d: Draws, ref_id: str, start: int, auth: int, nfa: bool, worker: str, team: str
-) -> int:
-    h.add(
+def _assessment(h: History, d: Draws, ref_id: str, start: int, auth: int, nfa: bool) -> Row:
+    """An assessment; its team and worker are filled in once the allocations are known."""
+    return h.add(
         "ssd_cin_assessments",
         {
             "cina_assessment_id": h.next_id("ASM"),
@@ -261,26 +281,47 @@ def _assessment(
             "cina_assessment_child_seen": "Y" if d.chance(0.95) else "N",
             "cina_assessment_outcome_json": REFERRAL_OUTCOME_NFA if nfa else '["Further services"]',
             "cina_assessment_outcome_nfa": "Y" if nfa else "N",
-            "cina_assessment_team": team,
-            "cina_assessment_worker_id": worker,
+            "cina_assessment_team": None,
+            "cina_assessment_worker_id": None,
         },
     )
-    return auth
+
+
+_REASON_FOR_REC = {
+    "E11": "RC1",
+    "E12": "RC1",
+    "E41": "RC3",
+    "E3": "RC5",
+    "E7": "RC6",
+    "E2": "RC2",
+}
+
+
+def _reason_for(period: PeriodOutcome) -> str:
+    return _REASON_FOR_REC.get(period.rec, "RC4" if period.rec in SGO_RECS else "RC7")
 
 
 def _referral_cycle(
     h: History, d: Draws, ctx: SimContext, st: _JourneyState, t: int, source: str, mode: str
 ) -> Next | None:
-    """One referral from contact to closure; returns the next referral, if any."""
+    """One referral from contact to closure; returns the next referral, if any.
+
+    ``mode`` "legacy": a case open when the extract's history starts on ``t``, the child
+    looked after since ``st.legacy_start`` (no contact, assessment or enquiry recorded).
+    """
     r = ctx.rates
+    legacy = mode == "legacy"
     if not st.contact_done:
         _contact(h, d, t - d.randint(0, CONTACT_LEAD_DAYS), source, CONTACT_OUTCOME_REFERRAL)
     st.contact_done = False
     ref_id = h.next_id("REF")
-    force_care = mode == "care"
+    force_care = mode == "care" or legacy
     force_cp = mode == "cp"
-    need = "N1" if force_care or force_cp else PRIMARY_NEED.pick(d)
-    worker = _worker(d, ctx)
+    if force_care or force_cp:
+        need = "N1"
+    else:
+        need = "N2" if d.chance(r.disabled_need) else PRIMARY_NEED.pick(d)
+    cin_stage = "disabled" if need == "N2" else "cin"
     ref: dict = {
         "cine_referral_id": ref_id,
         "cine_person_id": h.pid,
@@ -291,24 +332,27 @@ def _referral_cycle(
         "cine_close_reason": None,
         "cine_close_date": None,
         "cine_referral_outcome_json": REFERRAL_OUTCOME_ASSESS,
-        "cine_referral_team": TEAMS["front"],
-        "cine_referral_worker_id": worker,
+        "cine_referral_team": _team_name(st.front),
+        "cine_referral_worker_id": None,
         "ext_close_authorised_by": None,
         "ext_close_authorised_date": None,
     }
     h.add("ssd_cin_episodes", ref)
-    phases: list[tuple[int, str]] = [(t, "front")]
+    phases: list[tuple[int, str]] = [(t, "cla" if legacy else st.front)]
+    staffed: list[Row] = []  # rows whose team and worker come from the allocation
 
     if not force_care and d.chance(r.referral_nfa):
         ref.update(cine_referral_nfa="Y", cine_referral_outcome_json=REFERRAL_OUTCOME_NFA)
-        _close(ref, d, ctx, t, "RC8", t)
+        # closed the same day by the duty worker of the front door: no allocation
+        ref["cine_referral_worker_id"] = ctx.workforce.allocate(d, STAGE_TEAM[st.front], t)[0]
+        _close(ref, d, ctx, t, "RC8", t, st.front)
         return _after_closure(h, d, ctx, st, t, t, "RC8", None, False)
 
     # assessment (authorised some working days later)
     a_start = add_working_days(t, d.randint(0, 3))
     a_wd = max(1, min(110, round(d.lognormal(r.assessment_median_working_days, 0.5))))
     emergency = d.chance(0.3) if force_care else d.chance(r.emergency_care)
-    care_day = t if emergency or force_care else None
+    care_day: int | None = st.legacy_start if legacy else (t if emergency or force_care else None)
 
     # section 47, conference, CP plan
     cp_start = cp_end = 0
@@ -397,16 +441,11 @@ def _referral_cycle(
             if x < w[0] + w[1] + w[2]
             else "care"
         )
-    auth = _assessment(
-        h,
-        d,
-        ref_id,
-        a_start,
-        add_working_days(a_start, a_wd),
-        outcome in ("nfa", "rc9"),
-        worker,
-        TEAMS["front"],
-    )
+    if legacy:  # migrated: no assessment in the extract
+        auth = t
+    else:
+        auth = add_working_days(a_start, a_wd)
+        staffed.append(_assessment(h, d, ref_id, a_start, auth, outcome in ("nfa", "rc9")))
     if outcome == "care":
         care_day = auth
 
@@ -423,17 +462,13 @@ def _referral_cycle(
         if care_day >= h.adult - 30:
             care_day = None
         else:
-            phases.append((care_day, "cla"))
-            period = simulate_period(h, d, ctx, care_day, ref_id, need, emergency)
+            if not legacy:
+                phases.append((care_day, "cla"))
+            period = simulate_period(
+                h, d, ctx, care_day, ref_id, need, emergency, history_start=t if legacy else None
+            )
             close_day = max(close_day, period.end)
-            reason = {
-                "E11": "RC1",
-                "E12": "RC1",
-                "E41": "RC3",
-                "E3": "RC5",
-                "E7": "RC6",
-                "E2": "RC2",
-            }.get(period.rec, "RC4" if period.rec in SGO_RECS else "RC7")
+            reason = _reason_for(period)
             if period.rec in RETURN_HOME_RECS and d.chance(0.5):
                 plan_start = period.end
                 plan_end = plan_start + d.randint(60, 270)
@@ -447,26 +482,39 @@ def _referral_cycle(
                 reason = "RC9" if d.chance(r.cin_plan_step_down) else "RC7"
         else:
             plan_start = auth + d.randint(0, 10)
-            plan_end = plan_start + max(30, int(d.lognormal(r.cin_plan_median_days, 0.6)))
+            median = r.cin_plan_median_days * (r.disabled_cin_plan_factor if need == "N2" else 1)
+            plan_end = plan_start + max(30, int(d.lognormal(median, 0.6)))
     if plan_start:
         plan_end = min(plan_end, max(h.adult, plan_start + 1))
+        if need == "N2" and period is None and not cp_start and d.chance(r.short_breaks):
+            sb_start = plan_start + d.randint(14, 120)
+            if sb_start < plan_end - 14:
+                period = simulate_short_breaks(h, d, ctx, sb_start, plan_end, ref_id, need)
+                if period is not None:  # the series turned into a care order
+                    plan_end = period.start
+                    phases.append((period.start, "cla"))
         cinp_id = h.next_id("CINP")
-        h.add(
-            "ssd_cin_plans",
-            {
-                "cinp_cin_plan_id": cinp_id,
-                "cinp_referral_id": ref_id,
-                "cinp_person_id": h.pid,
-                "cinp_cin_plan_start_date": plan_start,
-                "cinp_cin_plan_end_date": plan_end,
-                "cinp_cin_plan_team": TEAMS["cin"],
-                "cinp_cin_plan_worker_id": worker,
-            },
+        staffed.append(
+            h.add(
+                "ssd_cin_plans",
+                {
+                    "cinp_cin_plan_id": cinp_id,
+                    "cinp_referral_id": ref_id,
+                    "cinp_person_id": h.pid,
+                    "cinp_cin_plan_start_date": plan_start,
+                    "cinp_cin_plan_end_date": plan_end,
+                    "cinp_cin_plan_team": None,
+                    "cinp_cin_plan_worker_id": None,
+                },
+            )
         )
         plan_actions(h, d, ctx, "CIN", cinp_id, plan_start, plan_end)
-        phases.append((plan_start, "cin"))
+        phases.append((plan_start, cin_stage))
         close_day = max(close_day, plan_end)
-        if period is None or period.rec in RETURN_HOME_RECS:
+        if period is not None and period.start == plan_end:  # short breaks became care
+            close_day = max(close_day, period.end)
+            reason = _reason_for(period)
+        elif period is None or period.rec in RETURN_HOME_RECS:
             reason = "RC9" if d.chance(r.cin_plan_step_down) else "RC7"
     # a re-assessment before stepping down from a plan
     last_plan_start = max(cp_start, plan_start)
@@ -479,19 +527,52 @@ def _referral_cycle(
         re_auth = add_working_days(close_day, -d.randint(0, 10))
         re_start = add_working_days(re_auth, -d.randint(10, 30))
         if re_start > last_plan_start and re_auth <= close_day:
-            _assessment(h, d, ref_id, re_start, re_auth, reason == "RC9", worker, TEAMS["cin"])
+            staffed.append(_assessment(h, d, ref_id, re_start, re_auth, reason == "RC9"))
 
-    _close(ref, d, ctx, t, reason, close_day)
-    _involvements(h, d, ctx, ref_id, t, close_day, phases)
+    phases.sort()
+    sixteen = add_years(h.dob, 16)
+    _close(ref, d, ctx, t, reason, close_day, _stage_at(phases, close_day, sixteen))
+    alloc = _involvements(h, d, ctx, ref_id, t, close_day, phases, sixteen)
+    _staff(ref, staffed, alloc, phases, sixteen)
+    _camhs(h, d, ctx, phases, close_day, sixteen)
+    if (
+        period is None
+        and close_day - t > 30
+        and t - h.dob >= 11 * 365
+        and d.chance(r.missing_not_looked_after)
+    ):
+        x = t + d.randint(10, close_day - t - 1)
+        for _ in range(d.randint(1, 3)):
+            if x >= close_day or x >= h.adult:
+                break
+            x = missing_episode(h, d, r, x) + d.randint(7, 90)
     return _after_closure(h, d, ctx, st, t, close_day, reason, period, cp_cycle)
 
 
-def _close(ref: dict, d: Draws, ctx: SimContext, t: int, reason: str, day: int) -> None:
+def _stage_at(phases: list[tuple[int, str]], day: int, sixteen: int) -> str:
+    """The stage of the case on ``day``: the last phase started by then (looked-after
+    children move to the leaving care team at 16)."""
+    stage = phases[0][1]
+    for p_day, p_stage in phases:
+        if p_day > day:
+            break
+        stage = p_stage
+    return "lc" if stage == "cla" and day >= sixteen else stage
+
+
+def _close(
+    ref: dict, d: Draws, ctx: SimContext, t: int, reason: str, day: int, stage: str
+) -> None:
     ref["cine_close_reason"] = reason
     ref["cine_close_date"] = day
     if reason == "RC9" or d.chance(ctx.rates.closure_authorised):
-        ref["ext_close_authorised_by"] = d.pick(ctx.managers)
-        ref["ext_close_authorised_date"] = max(t, day - d.randint(0, 2))
+        auth = max(t, day - d.randint(0, 2))
+        ref["ext_close_authorised_by"] = ctx.workforce.manager(STAGE_TEAM[stage], auth)
+        ref["ext_close_authorised_date"] = auth
+
+
+#: an allocation: (start, end, worker id or None while unallocated, stage)
+Allocation = tuple[int, int, str | None, str]
 
 
 def _involvements(
@@ -502,33 +583,158 @@ def _involvements(
     start: int,
     end: int,
     phases: list[tuple[int, str]],
-) -> None:
-    """Allocated social workers from referral to closure, with worker changes."""
-    phases.sort()
-    days = [p[0] for p in phases]
-    mean = 365.0 / max(ctx.rates.worker_changes_per_year, 1e-6)
+    sixteen: int,
+) -> list[Allocation]:
+    """Allocated social workers from referral to closure. The worker changes when they
+    leave their post (LEFTRL, sometimes after weeks unallocated), when the case moves to
+    another team (TSPROC) and for other reasons (caseloads, absence ...)."""
+    r = ctx.rates
+    wf = ctx.workforce
+    mean = 365.0 / max(r.worker_changes_per_year, 1e-6)
+    bounds = sorted({p[0] for p in phases} | ({sixteen} if start < sixteen < end else set()))
+    out: list[Allocation] = []
     s = start
     while s < end:
-        e = s + 14 + int(d.exponential(mean))
+        stage = _stage_at(phases, s, sixteen)
+        team = STAGE_TEAM[stage]
+        worker, leaves = wf.allocate(d, team, s)
+        other = s + 14 + int(d.exponential(mean))
+        i = bisect_right(bounds, s)
+        moves = bounds[i] if i < len(bounds) else end
+        e = min(end, moves, max(leaves, s + 1), other)
         last = e >= end
         if last:
-            e = end
-        team = TEAMS[phases[max(0, bisect_right(days, s) - 1)][1]]
+            reason = ""
+        elif e == moves and _stage_at(phases, e, sixteen) != stage:
+            reason = "TSPROC"
+        elif e == leaves:
+            reason = "LEFTRL"
+        elif e == moves:  # a new phase in the same team: the worker stays
+            reason = None
+        else:
+            reason = WORKER_CHANGE.pick(d)
+        if reason is None:
+            # same team, same worker: extend to the next change rather than cut
+            e = min(end, max(leaves, s + 1), other)
+            last = e >= end
+            reason = "" if last else ("LEFTRL" if e == leaves else WORKER_CHANGE.pick(d))
         h.add(
             "ssd_involvements",
             {
                 "invo_involvements_id": h.next_id("INV"),
                 "invo_person_id": h.pid,
-                "invo_professional_id": _worker(d, ctx),
+                "invo_professional_id": worker,
                 "invo_involvement_start_date": s,
                 "invo_involvement_end_date": e,
-                "invo_professional_role_id": "Allocated social worker",
-                "invo_professional_team": team,
-                "invo_worker_change_reason": "" if last else WORKER_CHANGE.pick(d),
+                "invo_professional_role_id": ROLE_ALLOCATED,
+                "invo_professional_team": TEAM_BY_CODE[team].name,
+                "invo_worker_change_reason": reason,
                 "invo_referral_id": ref_id,
             },
         )
+        out.append((s, e, worker, stage))
         s = e
+        if reason == "LEFTRL" and d.chance(r.unallocated_after_leaver):
+            gap_end = min(end, s + d.randint(7, 42))
+            out.append((s, gap_end, None, _stage_at(phases, s, sixteen)))
+            s = gap_end
+    return out
+
+
+def _allocation_at(alloc: list[Allocation], day: int) -> Allocation | None:
+    for a in alloc:
+        if a[0] <= day < a[1] or (a[0] == a[1] == day):
+            return a
+    return alloc[-1] if alloc and day >= alloc[-1][1] else None
+
+
+def _staff(
+    ref: Row,
+    rows: list[Row],
+    alloc: list[Allocation],
+    phases: list[tuple[int, str]],
+    sixteen: int,
+) -> None:
+    """Team and worker on the referral, assessments and CIN plans: the allocation on the
+    row's start (the team of the stage when the case is unallocated that day)."""
+    first = alloc[0] if alloc else None
+    ref["cine_referral_worker_id"] = first[2] if first else None
+    for row in rows:
+        if "cina_assessment_start_date" in row:
+            day, team_col, worker_col = (
+                row["cina_assessment_start_date"],
+                "cina_assessment_team",
+                "cina_assessment_worker_id",
+            )
+        else:
+            day, team_col, worker_col = (
+                row["cinp_cin_plan_start_date"],
+                "cinp_cin_plan_team",
+                "cinp_cin_plan_worker_id",
+            )
+        a = _allocation_at(alloc, day)  # type: ignore[arg-type]
+        stage = a[3] if a else _stage_at(phases, day, sixteen)  # type: ignore[arg-type]
+        row[team_col] = _team_name(stage)
+        row[worker_col] = a[2] if a else None
+
+
+def _camhs(
+    h: History,
+    d: Draws,
+    ctx: SimContext,
+    phases: list[tuple[int, str]],
+    close_day: int,
+    sixteen: int,
+) -> None:
+    """Referrals to CAMHS made while the case is open, at a rate by the level."""
+    r = ctx.rates
+    for i, (s, stage) in enumerate(phases):
+        field = CAMHS_RATE.get(stage)
+        if field is None or stage == "lc":
+            continue
+        e = phases[i + 1][0] if i + 1 < len(phases) else close_day
+        if e - s < 14 or not d.chance(getattr(r, field)):
+            continue
+        _camhs_referral(h, d, ctx, s + d.randint(7, e - s - 1))
+
+
+def _camhs_referral(h: History, d: Draws, ctx: SimContext, day: int) -> None:
+    """One CAMHS referral: accepted or not, a log-normal wait to the first appointment
+    (median ~10 weeks, a long tail past 18 weeks), some never seen; all closed in time."""
+    r = ctx.rates
+    if day - h.dob < 4 * 365 or day >= h.adult - 30:
+        return
+    decided = day + d.randint(3, 28)
+    accepted = d.chance(r.camhs_accepted)
+    first = None
+    if not accepted:
+        closed = decided + d.randint(0, 7)
+        outcome = "Not accepted - signposted to other support"
+    elif d.chance(r.camhs_never_seen):
+        closed = day + d.randint(60, 360)
+        outcome = "Closed before first appointment"
+    else:
+        wait = max(7, int(d.lognormal(r.camhs_median_wait_weeks * 7.0, r.camhs_wait_sigma)))
+        first = day + wait
+        closed = first + max(1, int(d.lognormal(150.0, 0.7)))
+        outcome = CAMHS_OUTCOME_SEEN.pick(d)
+    if first is not None and first >= h.adult:
+        first = None
+        closed = h.adult
+        outcome = "Transferred to adult mental health services"
+    h.add(
+        "ext_camhs_referrals",
+        {
+            "camh_referral_id": h.next_id("CAMH"),
+            "camh_person_id": h.pid,
+            "camh_referral_date": day,
+            "camh_accepted": "Y" if accepted else "N",
+            "camh_first_appointment_date": first,
+            "camh_closed_date": closed,
+            "camh_outcome": outcome,
+            "_decided": decided,
+        },
+    )
 
 
 def _after_closure(

@@ -1,4 +1,5 @@
-"""Fake people: names, ethnicity, dates of birth, postcodes, addresses and workers.
+"""Fake people: names, ethnicity, dates of birth, postcodes and addresses (workers and
+teams: ``teams.py``).
 
 Every name is drawn from short lists of common words and put together at random; postcodes
 are well-formed but made up. Nothing is copied from real records.
@@ -196,72 +197,3 @@ def fake_address_json(d: Draws, postcode: str) -> str:
 def fake_nhs_number(child: int) -> str:
     """From the 999 range the NHS reserves for test data, unique per child."""
     return f"999{child:07d}"
-
-
-# --- workers ---------------------------------------------------------------------------
-
-DEPARTMENTS = (
-    "Front Door",
-    "Assessment",
-    "Children in Need",
-    "Child Protection",
-    "Children in Care",
-    "Early Help",
-)
-TEAMS = {
-    "front": "Assessment Team",
-    "cin": "Children in Need Team",
-    "cp": "Child Protection Team",
-    "cla": "Children in Care Team",
-    "eh": "Early Help Team",
-}
-EH_ORGANISATIONS = (
-    "Family Hub North",
-    "Family Hub South",
-    "Family Hub Central",
-    "School Family Support",
-    "Voluntary Sector Partner",
-)
-
-
-def professional_id(n: int) -> str:
-    return f"W{n:05d}"
-
-
-def professional_count(children: int) -> int:
-    """About one worker per 12 children, at least 12 (a handful of managers among them)."""
-    return max(12, children // 12)
-
-
-def is_manager(n: int) -> bool:
-    return n % 8 == 1
-
-
-def professional_rows(children: int, seed: int, agency_share: float) -> list[dict]:
-    d = Draws(seed, 0, 99)
-    rows = []
-    for n in range(1, professional_count(children) + 1):
-        if is_manager(n):
-            title = "Team Manager"
-        else:
-            title = d.pick(
-                (
-                    "Social Worker",
-                    "Social Worker",
-                    "Senior Social Worker",
-                    "Advanced Practitioner",
-                    "Early Help Practitioner",
-                )
-            )
-        rows.append(
-            {
-                "prof_professional_id": professional_id(n),
-                "prof_social_worker_registration_no": f"SW{100000 + (n * 7919) % 899999}",
-                "prof_professional_job_title": title,
-                "prof_professional_department": d.pick(DEPARTMENTS),
-                "prof_agency_worker_flag": "Y"
-                if d.chance(agency_share) and not is_manager(n)
-                else "N",
-            }
-        )
-    return rows

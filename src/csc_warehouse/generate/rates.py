@@ -76,11 +76,15 @@ class Rates:
     #: mean days in a short-term placement before a move (drives 3+ placements ~10%)
     short_term_placement_mean_days: float = 760.0
     #: mean days in a long-term (permanent) placement before a move (drives stability ~70%)
-    long_term_placement_mean_days: float = 5500.0
+    long_term_placement_mean_days: float = 3800.0
     #: placement ending that is unplanned (carer/child/LA request, allegation, standards)
     unplanned_ending: float = 0.45
-    #: temporary placements (T3/T4) per looked-after year
+    #: temporary placements (T0-T4: respite while the carer is on holiday, up to 7 days,
+    #: holiday, hospital, other) per looked-after year
     temporary_placements_per_year: float = 0.12
+    #: a temporary placement after which the child moves to a new carer (the rest return
+    #: to the same carer: same provider, postcode and URN)
+    temporary_to_new_carer: float = 0.15
     #: a return home that breaks down: a new period of care within 12 months
     return_home_breakdown_12m: float = 0.18
     #: an SGO that breaks down: a new period of care within 1 month of the SGO
@@ -94,13 +98,61 @@ class Rates:
     #: looked-after children aged 11+ who go missing at all during a placement
     missing_prone: float = 0.22
     #: mean days between missing episodes for a child who goes missing
-    missing_mean_gap_days: float = 75.0
+    missing_mean_gap_days: float = 45.0
     #: return home interview offered after a missing episode
     rhi_offered: float = 0.85
+    #: ... and accepted when offered
+    rhi_accepted: float = 0.55
+    #: missing episodes that last 5-30 days (the rest: the same day to 4 days)
+    missing_long: float = 0.08
+    #: children aged 11+ on a CIN or CP plan (not looked after) who go missing during it
+    missing_not_looked_after: float = 0.03
+
+    # --- short breaks (legal status V3/V4, not "looked after" for the measures) --------
+    #: CIN plans of disabled children (primary need N2) with an agreed series of short breaks
+    short_breaks: float = 0.30
+    #: a series recorded as individual breaks (V3, one episode per break); the rest are
+    #: recorded as agreements (V4, one episode per agreement of 6-12 months)
+    short_breaks_v3: float = 0.5
+    #: a series that turns into a care order (legal status change within the period)
+    short_breaks_to_care: float = 0.08
+    #: CIN plans of disabled children last this many times longer than other CIN plans
+    disabled_cin_plan_factor: float = 3.0
+    #: share of primary need N2 (child's disability) among referrals
+    disabled_need: float = 0.04
+
+    # --- history of the extract ---------------------------------------------------------
+    #: children already looked after when the extract's history starts (their care began
+    #: before it: clae_entered_care_date before the first episode)
+    in_care_before_history: float = 0.02
+    #: SGO endings before 2018-04-01 recorded with the historic codes E43/E44
+    old_sgo_code: float = 0.25
+
+    # --- CAMHS referrals (ext_camhs_referrals) ----------------------------------------
+    #: a child referred to CAMHS while looked after / on a CP plan / CIN / in early help
+    #: (per period, plan or episode)
+    camhs_referral_cla: float = 0.25
+    camhs_referral_cp: float = 0.12
+    camhs_referral_cin: float = 0.10
+    camhs_referral_early_help: float = 0.05
+    #: referrals accepted by the service (the rest are closed, signposted, within weeks)
+    camhs_accepted: float = 0.78
+    #: median and spread (log-normal sigma) of the wait from referral to first appointment
+    camhs_median_wait_weeks: float = 10.0
+    camhs_wait_sigma: float = 0.8
+    #: accepted referrals closed without a first appointment (not brought, disengaged)
+    camhs_never_seen: float = 0.10
 
     # --- workers and plans ------------------------------------------------------------
-    #: allocated social worker changes per year of an open case
-    worker_changes_per_year: float = 0.9
+    #: changes of allocated social worker per year of an open case for reasons other than
+    #: the worker leaving (caseload management, absence, restructure ...); leavers and team
+    #: transfers come on top
+    worker_changes_per_year: float = 0.35
+    #: mean years a permanent / agency worker stays in post
+    worker_tenure_years: float = 3.0
+    agency_worker_tenure_years: float = 0.8
+    #: a case left unallocated for 1-6 weeks when its worker leaves
+    unallocated_after_leaver: float = 0.25
     #: plans (CIN, CP, care) with no recorded actions at all
     plan_without_actions: float = 0.06
     #: actions recorded without a target date

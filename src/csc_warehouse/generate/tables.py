@@ -16,6 +16,9 @@ class Cut:
     end: str | None = None
     #: columns blank while the span is open
     at_end: tuple[str, ...] = ()
+    #: values known only from a later day: (day field, columns blank before that day);
+    #: the day field may be a contract date column (blank itself) or a hidden ``_`` field
+    later: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 CUTS: dict[str, Cut] = {
@@ -63,4 +66,13 @@ CUTS: dict[str, Cut] = {
     ),
     "ssd_professionals": Cut(""),
     "ext_plan_actions": Cut("action_recorded_date"),
+    "ext_camhs_referrals": Cut(
+        "camh_referral_date",
+        "camh_closed_date",
+        ("camh_outcome",),
+        later=(
+            ("_decided", ("camh_accepted",)),
+            ("camh_first_appointment_date", ("camh_first_appointment_date",)),
+        ),
+    ),
 }

@@ -84,6 +84,12 @@ def write_chunk(
                         row[cut.end] = None
                         for col in cut.at_end:
                             row[col] = None
+                for day_field, cols in cut.later:
+                    day = row.get(day_field)
+                    if day is not None and day > stop:  # type: ignore[operator]
+                        row = dict(row)
+                        for col in cols:
+                            row[col] = None
                 writers[table].writerow(format_row(row, spec))
                 counts[table] += 1
                 fault = row.get(FAULT_KEY)
