@@ -74,9 +74,9 @@ class Rates:
 
     # --- looked after -----------------------------------------------------------------
     #: mean days in a short-term placement before a move (drives 3+ placements ~10%)
-    short_term_placement_mean_days: float = 760.0
+    short_term_placement_mean_days: float = 650.0
     #: mean days in a long-term (permanent) placement before a move (drives stability ~70%)
-    long_term_placement_mean_days: float = 3800.0
+    long_term_placement_mean_days: float = 3000.0
     #: placement ending that is unplanned (carer/child/LA request, allegation, standards)
     unplanned_ending: float = 0.45
     #: temporary placements (T0-T4: respite while the carer is on holiday, up to 7 days,
@@ -152,7 +152,7 @@ class Rates:
     worker_tenure_years: float = 3.0
     agency_worker_tenure_years: float = 0.8
     #: a case left unallocated for 1-6 weeks when its worker leaves
-    unallocated_after_leaver: float = 0.25
+    unallocated_after_leaver: float = 0.4
     #: plans (CIN, CP, care) with no recorded actions at all
     plan_without_actions: float = 0.06
     #: actions recorded without a target date
