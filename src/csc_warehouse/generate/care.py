@@ -556,21 +556,29 @@ def iro_involvements(
     while s < end:
         worker, leaves = ctx.workforce.allocate(d, team, s)
         e = min(end, max(leaves, s + 1))
-        h.add(
-            "ssd_involvements",
-            {
-                "invo_involvements_id": h.next_id("INV"),
-                "invo_person_id": h.pid,
-                "invo_professional_id": worker,
-                "invo_involvement_start_date": s,
-                "invo_involvement_end_date": e,
-                "invo_professional_role_id": ROLE_IRO,
-                "invo_professional_team": name,
-                "invo_worker_change_reason": "" if e == end else "LEFTRL",
-                "invo_referral_id": referral_id,
-            },
-        )
+        add_involvement(h, worker, s, e, ROLE_IRO, name, "" if e == end else "LEFTRL",
+                        referral_id)
         s = e
+
+
+def add_involvement(
+    h: History, worker: str, s: int, e: int, role: str, team: str, reason: str, ref_id: str
+) -> None:
+    """One ssd_involvements row: ``worker`` in ``role`` for the child from ``s`` to ``e``."""
+    h.add(
+        "ssd_involvements",
+        {
+            "invo_involvements_id": h.next_id("INV"),
+            "invo_person_id": h.pid,
+            "invo_professional_id": worker,
+            "invo_involvement_start_date": s,
+            "invo_involvement_end_date": e,
+            "invo_professional_role_id": role,
+            "invo_professional_team": team,
+            "invo_worker_change_reason": reason,
+            "invo_referral_id": ref_id,
+        },
+    )
 
 
 #: table -> (start column, end column or None) of the rows a period of care writes

@@ -20,6 +20,7 @@ from .care import (
     RETURN_HOME_RECS,
     SGO_RECS,
     PeriodOutcome,
+    add_involvement,
     missing_episode,
     simulate_period,
     simulate_short_breaks,
@@ -618,20 +619,7 @@ def _involvements(
             e = min(end, max(leaves, s + 1), other)
             last = e >= end
             reason = "" if last else ("LEFTRL" if e == leaves else WORKER_CHANGE.pick(d))
-        h.add(
-            "ssd_involvements",
-            {
-                "invo_involvements_id": h.next_id("INV"),
-                "invo_person_id": h.pid,
-                "invo_professional_id": worker,
-                "invo_involvement_start_date": s,
-                "invo_involvement_end_date": e,
-                "invo_professional_role_id": ROLE_ALLOCATED,
-                "invo_professional_team": TEAM_BY_CODE[team].name,
-                "invo_worker_change_reason": reason,
-                "invo_referral_id": ref_id,
-            },
-        )
+        add_involvement(h, worker, s, e, ROLE_ALLOCATED, TEAM_BY_CODE[team].name, reason, ref_id)
         out.append((s, e, worker, stage))
         s = e
         if reason == "LEFTRL" and d.chance(r.unallocated_after_leaver):
