@@ -379,3 +379,17 @@ def test_the_mid_size_drop_passes_the_loaders_contract_check(mid):
     infos, ignored = SsdLoader("", get_settings()).check(open_drop(mid.path))
     assert set(infos) == set(load_contract().tables) and ignored == []
     assert mid.rows["ext_camhs_referrals"] > 0
+
+
+def test_manifest_counts_from_the_writer_match_the_files(tmp_path):
+    """The generator hands its row counts to write_manifest (no re-parse): they must be the
+    files' real counts, duplicated rows of the faulty profile included."""
+    from csc_warehouse.drop import count_csv_rows, open_drop, verify_manifest
+
+    res = generate_drop(tmp_path / "x", children=300, years=3, seed=6, profile="faulty",
+                        faults={"duplicate_key": 0.05})
+    drop = open_drop(res.path)
+    verify_manifest(drop)  # raises on a wrong count or checksum
+    for name, entry in drop.manifest["files"].items():
+        assert entry["rows"] == count_csv_rows(res.path / name), name
+    assert drop.manifest["files"]["ssd_person.csv"]["rows"] > 300  # duplicated persons

@@ -165,11 +165,18 @@ def check_manifest_rows(drop: Drop, name: str, rows: int) -> None:
         )
 
 
-def write_manifest(path: Path, drop_date: dt.date, fmt: str = "ssd") -> dict:
-    """Write manifest.json for every CSV in ``path`` (used by the generator and tests)."""
+def write_manifest(
+    path: Path, drop_date: dt.date, fmt: str = "ssd", rows: dict[str, int] | None = None
+) -> dict:
+    """Write manifest.json for every CSV in ``path`` (used by the generator and tests).
+
+    ``rows``: the data rows of each file by file name, when the writer already knows them
+    (the generator); otherwise every file is parsed to count them.
+    """
     files = {}
     for f in sorted(path.glob("*.csv")):
-        files[f.name] = {"rows": count_csv_rows(f), "sha256": sha256_file(f)}
+        n = rows[f.name] if rows is not None and f.name in rows else count_csv_rows(f)
+        files[f.name] = {"rows": n, "sha256": sha256_file(f)}
     manifest = {
         "drop_date": drop_date.isoformat(),
         "contract_version": 1,

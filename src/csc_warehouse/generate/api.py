@@ -136,7 +136,7 @@ def generate_drop(
         injected.extend(res.injected)
     rows["ssd_professionals"] = len(professionals)
     rows = {t: rows.get(t, 0) for t in load_contract().tables}
-    write_manifest(out, as_of)
+    write_manifest(out, as_of, rows={f"{t}.csv": n for t, n in rows.items()})
 
     side = sidecar_path(out)
     if the_faults.any:
