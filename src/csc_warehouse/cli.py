@@ -205,6 +205,25 @@ def dbt_cmd(ctx: typer.Context) -> None:
     raise typer.Exit(0 if res.success else 1)
 
 
+# --- report ------------------------------------------------------------------------------
+@app.command("report")
+def report_cmd(
+    night: Annotated[Optional[str], typer.Option(help="The published night, YYYY-MM-DD (default: the one published)")] = None,  # noqa: E501, UP045
+) -> None:
+    """Render the improvement report of the published night again (HTML; reads the
+    published marts as cscw_bi)."""
+    from csc_warehouse.report import CatalogueError, ReportDataError, render_report
+
+    try:
+        result = render_report(get_settings(), _date(night, "--night"))
+    except (ReportDataError, CatalogueError) as e:
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"{result.kpis_available} of {result.kpis_total} KPIs available; "
+                  f"also copied to {result.latest}")
+    print(result.path)
+
+
 # --- generate ----------------------------------------------------------------------------
 @app.command()
 def generate(
@@ -278,6 +297,9 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
 
     console.print(f"warehouse: {warehouse_url(settings, start=False)}")
     console.print(f"run report: {settings.reports / 'runs' / 'latest.json'}")
+    improvement = result.xcoms.get("report")
+    if isinstance(improvement, dict) and improvement.get("path"):
+        console.print(f"improvement report: {improvement['path']}")
     if (settings.gx_docs / "index.html").exists():
         console.print(f"data docs: {settings.gx_docs / 'index.html'}")
     if steps:

@@ -21,7 +21,7 @@ from csc_warehouse.config import get_settings
 DAG_ID = "cscw_nightly"
 #: the tasks every successful night runs (besides dbt's)
 PIPELINE_TASKS = ("find_drop", "check_drop", "load_raw", "record_history", "validate",
-                  "publish", "summary")
+                  "publish", "report", "summary")
 TIMEZONE = "Europe/London"
 #: what BI reads; emitted only by the publish task
 MARTS_ASSET = Asset("cscw://warehouse/marts", extra={"schema": "marts"})
@@ -209,6 +209,14 @@ def build_nightly_dag() -> DAG:
 
         @task
         @_reported
+        def report(load: dict, published: dict) -> dict:
+            """The improvement report: only a published night gets one."""
+            from csc_warehouse import pipeline
+
+            return pipeline.report(load["as_of"])
+
+        @task
+        @_reported
         def summary(load: dict, validation: dict, published: dict, history: dict) -> dict:
             from csc_warehouse import pipeline
 
@@ -224,6 +232,7 @@ def build_nightly_dag() -> DAG:
         validated = validate(loaded)
         published = publish(loaded, validated)
         summary(loaded, validated, published, history)
+        report(loaded, published)
         loaded >> dbt_build >> validated
 
     return dag

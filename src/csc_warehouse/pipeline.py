@@ -176,6 +176,16 @@ def publish(run_id: str, as_of: str, batch_id: str | None,
     return {"published": tables}
 
 
+def report(as_of: str, settings: Settings | None = None) -> dict:
+    """Render the published night's improvement report (read from the marts as cscw_bi)."""
+    from csc_warehouse.report import render_report
+
+    settings = settings or get_settings()
+    result = render_report(settings, dt.date.fromisoformat(as_of), owner_url=_url(settings))
+    log.info("improvement report: %s", result.path)
+    return result.as_dict()
+
+
 def record_history(load: dict, settings: Settings | None = None) -> dict:
     """Apply the loaded night to raw.record_history (SCD2), in its own transaction: beside
     dbt, not before it (the marts do not read history)."""

@@ -1,0 +1,323 @@
+"""The improvement report's pure parts, by hand-worked cases: the SVG charts, the figures
+(rolling 12 months, headline, by team with suppression, red/amber/green) and the
+catalogue. No database, no browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from csc_warehouse.config import get_settings
+from csc_warehouse.report import figures, svg
+from csc_warehouse.report.catalogue import (
+    CatalogueError,
+    doc_anchor,
+    github_slug,
+    load_catalogue,
+    small_number_threshold,
+)
+from csc_warehouse.report.data import Comparator, Row
+from csc_warehouse.report.model import pct, pct_axis
+
+NS = {"s": "http://www.w3.org/2000/svg"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _parse(text: str) -> ET.Element:
+    return ET.fromstring(text)
+
+
+# --- axes --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("values", "cap", "expected"), [
+    ([0.35], None, (0.4, 0.1)),          # 5 steps of 0.1 would overshoot: 4 of 0.1
+    ([1.0], 1.0, (1.0, 0.2)),            # a 100% rate: the axis stops at 100%, not 200%
+    ([0.0667], 1.0, (0.08, 0.02)),
+    ([None, 0.0], 1.0, (1.0, 0.2)),      # nothing above 0: a plain 0-100% axis
+    ([12.0], None, (12.5, 2.5)),         # 5 steps of 2.5
+    ([0.9, 1.2], 1.0, (1.25, 0.25)),     # a value above the cap keeps the axis honest
+])
+def test_nice_axis(values, cap, expected):
+    top, step = svg.nice_axis(values, cap=cap)
+    assert (round(top, 6), round(step, 6)) == expected
+
+
+def test_ticks_end_on_the_top():
+    assert [round(t, 6) for t in svg.ticks(0.4, 0.1)] == [0, 0.1, 0.2, 0.3, 0.4]
+    assert [round(t, 6) for t in svg.ticks(1.0, 0.3)] == [0, 0.3, 0.6, 0.9, 1.0]
+
+
+def test_visible_labels_never_overlap_and_keep_the_latest():
+    labels = [dt.date(2023 + (10 + m) // 12, (10 + m) % 12 + 1, 1).strftime("%b %Y")
+              for m in range(36)]
+    xs = [40 + 500 * i / 35 for i in range(36)]
+    widths = [svg.text_width(t) for t in labels]
+    kept = svg.visible_labels(xs, widths, 0, 640)
+    assert kept[-1] == 35 and 4 <= len(kept) < 36
+    spans = [(xs[i] - widths[i] / 2, xs[i] + widths[i] / 2) for i in kept]
+    assert all(a[1] + 8 <= b[0] + 1e-9 for a, b in zip(spans, spans[1:], strict=False))
+
+
+def test_reference_labels_are_moved_apart():
+    placed = svg._place_labels([100.0, 103.0, 50.0], 13, 20, 200)
+    assert placed[2] == 50.0 and placed[1] - placed[0] >= 13
+
+
+# --- line chart --------------------------------------------------------------------------
+def _points(values):
+    return [svg.Point(f"P{i}", v, f"{i} of 10") for i, v in enumerate(values)]
+
+
+def test_line_chart_has_text_alternative_axes_and_gaps():
+    out = svg.line_chart("c1", _points([0.1, 0.2, None, 0.4, 0.3]), title="T", desc="D",
+                         y_title="% of referrals", x_title="Month, Jan to May",
+                         fmt=pct_axis, refs=[svg.RefLine("England 2024", 0.25, "england"),
+                                             svg.RefLine("Target", 0.26, "target")],
+                         y_cap=1.0)
+    root = _parse(out)
+    assert root.get("role") == "img"
+    tid, did = root.get("aria-labelledby").split()
+    assert root.find(f"s:title[@id='{tid}']", NS).text == "T"
+    assert root.find(f"s:desc[@id='{did}']", NS).text == "D"
+    texts = [t.text for t in root.iter(f"{{{NS['s']}}}text")]
+    assert "% of referrals" in texts and "Month, Jan to May" in texts
+    assert "0%" in texts and "40%" in texts  # 0 to 40% in steps of 10%
+    assert "England 2024 25%" in texts and "Target 26%" in texts
+    # the gap splits the line: two paths, four points (no point drawn at 0 for the gap)
+    assert len(root.findall("s:path[@class='series']", NS)) == 2
+    circles = root.findall("s:circle[@class='point']", NS)
+    assert len(circles) == 4
+    # the latest figure is written next to its point
+    assert root.find("s:text[@class='latest']", NS).text == "30%"
+    # England's and the target's labels, 1 point apart, do not overlap
+    ys = sorted(float(t.get("y")) for t in root.iter(f"{{{NS['s']}}}text")
+                if t.text and t.text.startswith(("England", "Target")))
+    assert ys[1] - ys[0] >= svg.FONT_PX
+
+
+def test_line_chart_point_heights_are_proportional():
+    root = _parse(svg.line_chart("c2", _points([0.0, 0.5, 1.0]), title="T", desc="D",
+                                 y_title="y", x_title="x", fmt=pct_axis, y_cap=1.0))
+    ys = [float(c.get("cy")) for c in root.findall("s:circle", NS)]
+    assert ys[0] > ys[1] > ys[2]
+    assert abs((ys[0] - ys[1]) - (ys[1] - ys[2])) < 0.2
+
+
+def test_line_chart_refuses_a_series_without_figures():
+    with pytest.raises(ValueError, match="not available"):
+        svg.line_chart("c3", _points([None, None]), title="T", desc="D", y_title="y",
+                       x_title="x", fmt=pct_axis)
+
+
+def test_line_chart_with_one_period():
+    root = _parse(svg.line_chart("c4", [svg.Point("27 Nov 2026", 0.9)], title="T", desc="D",
+                                 y_title="y", x_title="x", fmt=pct_axis, y_cap=1.0))
+    assert len(root.findall("s:circle", NS)) == 1
+
+
+def test_line_chart_escapes_text():
+    out = svg.line_chart("c5", [svg.Point("<b>", 0.5)], title="a & b", desc="<x>",
+                         y_title="y", x_title="x", fmt=pct_axis)
+    root = _parse(out)  # well-formed XML
+    assert root.find("s:title", NS).text == "a & b"
+
+
+# --- bar chart ---------------------------------------------------------------------------
+def test_bar_chart_widths_and_suppressed_rows():
+    out = svg.bar_chart("b1", [svg.Bar("Team A", 0.5), svg.Bar("Team B", None,
+                                                                "suppressed: fewer than 5"),
+                               svg.Bar("Team C", 1.0)],
+                        title="T", desc="D", x_title="% of referrals", fmt=pct_axis,
+                        max_value=1.0)
+    root = _parse(out)
+    rects = root.findall("s:rect[@class='bar']", NS)
+    assert len(rects) == 2  # no bar (and no zero) for the suppressed team
+    assert abs(float(rects[1].get("width")) - 2 * float(rects[0].get("width"))) < 0.2
+    assert root.find("s:text[@class='no-figure']", NS).text == "suppressed: fewer than 5"
+    texts = [t.text for t in root.iter(f"{{{NS['s']}}}text")]
+    assert "100%" in texts and "% of referrals" in texts
+
+
+def test_bar_chart_truncates_long_labels_but_keeps_them_in_the_tooltip():
+    long = "x" * 80
+    root = _parse(svg.bar_chart("b2", [svg.Bar(long, 0.2)], title="T", desc="D",
+                                x_title="x", fmt=pct_axis, max_label_chars=20))
+    label = next(t for t in root.iter(f"{{{NS['s']}}}text") if t.find("s:title", NS) is not None)
+    assert label.find("s:title", NS).text == long
+    assert len("".join(label.itertext())) < 110
+
+
+# --- figures -----------------------------------------------------------------------------
+def _month_rows(pairs, start=dt.date(2024, 1, 1), team=None, partial_last=False):
+    rows = []
+    for i, (n, d) in enumerate(pairs):
+        y, m = divmod(start.month - 1 + i, 12)
+        period = dt.date(start.year + y, m + 1, 1)
+        rows.append(Row(period, period.strftime("%b %Y"), n, d, team=team,
+                        partial=partial_last and i == len(pairs) - 1))
+    return rows
+
+
+def test_rolling_12_headline_sums_counts_and_leaves_the_partial_month_out():
+    # 25 complete months of 1 of 4, then month 26 partial (9 of 9, must not count)
+    pairs = [(1, 4)] * 12 + [(2, 4)] * 13 + [(9, 9)]
+    t = figures.trend(_month_rows(pairs, partial_last=True), "rolling_12")
+    assert t.headline.label == "12 months to Jan 2026"
+    assert (t.headline.numerator, t.headline.denominator) == (24, 48)
+    assert t.previous.label == "12 months to Jan 2025"
+    assert (t.previous.numerator, t.previous.denominator) == (13, 48)
+    assert t.points[10] is None and t.points[11].rate == 12 / 48  # first full window
+    assert t.rolling and len(t.points) == 25
+
+
+def test_rolling_window_with_a_month_without_counts_has_no_figure():
+    pairs = [(1, 4)] * 11 + [(None, None)] + [(1, 4)]
+    rows = _month_rows(pairs)
+    assert figures.window(rows, 11) is None
+    assert figures.window(rows, 12) is None
+    # a month missing from the mart: no 12-month figure across the hole
+    holed = _month_rows([(1, 4)] * 13)
+    del holed[5]
+    assert figures.window(holed, 11) is None
+
+
+def test_latest_headline_for_a_yearly_mart():
+    rows = [Row(dt.date(2025, 3, 31), "2024-25", 1, 4), Row(dt.date(2026, 3, 31), "2025-26",
+                                                            0, 0),
+            Row(dt.date(2026, 11, 27), "2026-27 to date", 2, 5, to_date=True)]
+    t = figures.trend(rows, "latest")
+    assert t.headline.label == "2026-27 to date" and t.headline.rate == 0.4
+    assert t.previous.label == "2024-25"  # 2025-26 has no figure (0 of 0)
+    assert [f.rate for f in t.points] == [0.25, None, 0.4]
+
+
+def test_authority_rows_sum_teams_and_a_suppressed_team_hides_the_total():
+    a = _month_rows([(1, 5), (2, 6)], team="North")
+    b = _month_rows([(3, 7), (4, 8)], team="South")
+    total = figures.authority_rows(a + b)
+    assert [(r.numerator, r.denominator) for r in total] == [(4, 12), (6, 14)]
+    b[1] = Row(b[1].period, b[1].label, None, None, team="South", suppressed=True)
+    total = figures.authority_rows(a + b)
+    assert (total[1].numerator, total[1].denominator) == (None, None)
+    # the mart's own authority rows win over summing teams
+    own = _month_rows([(9, 20), (9, 20)], team="all")
+    assert [r.numerator for r in figures.authority_rows(a + own)] == [9, 9]
+
+
+@pytest.mark.parametrize(("n", "d", "shown"), [(4, 40, False), (5, 40, True), (0, 4, False),
+                                               (0, 5, True), (5, 5, True)])
+def test_by_team_suppression_at_the_threshold(n, d, shown):
+    rows = _month_rows([(n, d)], dt.date(2026, 3, 31), team="North")
+    rows = [Row(r.period, "2025-26", r.numerator, r.denominator, team="North") for r in rows]
+    headline = figures.Figure("2025-26", n, d, rows[0].period)
+    (team,) = figures.by_team(rows, "latest", headline, threshold=5)
+    assert (team.figure is not None) is shown
+    if not shown:
+        assert team.reason == "suppressed: fewer than 5"
+
+
+def test_by_team_honours_the_marts_suppression_flag():
+    rows = [Row(dt.date(2026, 3, 31), "2025-26", 50, 60, team="North", suppressed=True)]
+    headline = figures.Figure("2025-26", 50, 60, dt.date(2026, 3, 31))
+    (team,) = figures.by_team(rows, "latest", headline, threshold=5)
+    assert team.figure is None
+
+
+def test_by_team_rolling_12_sums_the_headline_months():
+    north = _month_rows([(1, 10)] * 14, team="North")
+    headline = figures.Figure("12 months to Feb 2025", 0, 0, dt.date(2025, 2, 1))
+    (team,) = figures.by_team(north, "rolling_12", headline, threshold=5)
+    assert (team.figure.numerator, team.figure.denominator) == (12, 120)
+
+
+ENGLAND = Comparator("m", 0.68, 1, 2, 2024, "year ending 31 March 2024", "DfE", "c")
+
+
+@pytest.mark.parametrize(("value", "better", "target", "band", "comparator", "rag"), [
+    (0.96, "higher", 0.95, 0.05, None, "green"),
+    (0.95, "higher", 0.95, 0.05, None, "green"),
+    (0.91, "higher", 0.95, 0.05, None, "amber"),
+    (0.89, "higher", 0.95, 0.05, None, "red"),
+    (0.14, "lower", 0.15, 0.05, None, "green"),
+    (0.19, "lower", 0.15, 0.05, None, "amber"),
+    (0.21, "lower", 0.15, 0.05, None, "red"),
+    (0.70, "higher", None, 0.05, ENGLAND, "green"),  # no target: judged against England
+    (0.60, "higher", None, 0.05, ENGLAND, "red"),
+    (0.60, "higher", None, 0.05, None, "none"),
+    (None, "higher", 0.95, 0.05, ENGLAND, "none"),
+])
+def test_status(value, better, target, band, comparator, rag):
+    s = figures.status(value, better, target, band, comparator, pct)
+    assert s.rag == rag
+    if target is None and comparator is not None:
+        assert s.basis == "England" and "68.0%" in s.text
+
+
+def test_change_direction_and_verdict():
+    now, before = figures.Figure("a", 3, 10), figures.Figure("b", 2, 10)
+    assert figures.change(now, before, "lower") == pytest.approx((0.1, "worse"))
+    assert figures.change(now, before, "higher")[1] == "better"
+    assert figures.change(now, figures.Figure("b", 0, 0), "higher") is None
+
+
+# --- catalogue ---------------------------------------------------------------------------
+def test_catalogue_loads_and_every_definition_link_resolves():
+    cat = load_catalogue(get_settings())
+    ids = [k.id for k in cat.kpis]
+    assert len(ids) == len(set(ids)) and len(cat.sections) >= 10
+    for k in cat.kpis:
+        assert (REPO / k.doc_path).exists(), f"{k.id}: {k.doc_path} does not exist"
+        if k.doc_heading:
+            assert doc_anchor(REPO, k), f"{k.id}: no heading starts with {k.doc_heading!r}"
+    # every target belongs to a KPI (the loader refuses others) and is a fraction
+    assert cat.targets and all(0 <= t.value <= 1 for t in cat.targets.values())
+
+
+def test_github_slug():
+    assert github_slug("Long-term stability (DfE, formerly NI 63)") == \
+        "long-term-stability-dfe-formerly-ni-63"
+    assert github_slug("5. Plans without timescales (project definition on the local "
+                       "`ext_plan_actions` table)").startswith("5-plans-without-timescales")
+
+
+def test_catalogue_errors_name_file_entry_and_field(tmp_path):
+    bad = tmp_path / "catalogue.yml"
+    bad.write_text("sections:\n  - id: s1\n    title: S\n    kpis:\n      - id: k1\n"
+                   "        title: K\n        mart: m\n        measure: x\n"
+                   "        better: up\n")
+    with pytest.raises(CatalogueError, match=r"catalogue.yml: section s1, KPI k1: "
+                                             r"`better` is 'up'"):
+        load_catalogue(get_settings(), catalogue_file=bad)
+    targets = tmp_path / "targets.yml"
+    targets.write_text("targets:\n  no_such_kpi: {target: 0.5}\n")
+    with pytest.raises(CatalogueError, match=r"targets.yml: targets.no_such_kpi: no KPI"):
+        load_catalogue(get_settings(), targets_file=targets)
+
+
+def test_small_number_threshold_comes_from_dbt_vars(tmp_path):
+    (tmp_path / "dbt_project").mkdir()
+    (tmp_path / "dbt_project" / "dbt_project.yml").write_text("vars:\n  as_of: null\n")
+    assert small_number_threshold(tmp_path) == 5  # the planned default
+    (tmp_path / "dbt_project" / "dbt_project.yml").write_text(
+        "vars:\n  small_number_threshold: 10\n")
+    assert small_number_threshold(tmp_path) == 10
+
+
+def test_comparator_seed_cites_every_figure():
+    text = (REPO / "dbt_project" / "seeds" / "england_comparators.csv").read_text()
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows
+    reference = (REPO.parent / "shared" / "reference" / "domain-reference.md")
+    ref_text = reference.read_text() if reference.exists() else None
+    for r in rows:
+        assert r["publication"] and r["citation"] and re.fullmatch(r"20\d\d", r["year"])
+        n, d, rate = int(r["numerator"]), int(r["denominator"]), float(r["england_rate"])
+        assert abs(n / d - rate) < 0.005, r["measure"]  # the published rounding
+        if ref_text is not None:  # every count is the reference's, as written there
+            assert f"{n:,}" in ref_text and f"{d:,}" in ref_text, r["measure"]
