@@ -50,7 +50,7 @@ def _chromium_or_skip() -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def chromium() -> Iterator[object]:
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 
@@ -179,13 +179,13 @@ def _overlapping_labels(page) -> list[str]:
     }""")
 
 
-def test_report_in_chromium_offline(published, browser):
+def test_report_in_chromium_offline(published, chromium):
     from csc_warehouse.config import get_settings
     from csc_warehouse.report.catalogue import load_catalogue
 
     cscw = published["cscw"]
     path = published["path"]
-    o = _open_offline(browser, path)
+    o = _open_offline(chromium, path)
     page = o.page
     _assert_offline_and_clean(o)
     assert page.title().startswith("Children's social care: improvement report")
@@ -236,7 +236,11 @@ def test_report_in_chromium_offline(published, browser):
     page.pdf(path=str(pdf), format="A4", print_background=True)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 20_000
-    assert re.search(rb"/MediaBox\s*\[0 0 595\.\d+ 841\.\d+\]", data), "not A4 portrait"
+    boxes = {tuple(float(v) for v in m) for m in
+             re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", data)}
+    # A4 portrait is 595.28 x 841.89 points (Chromium rounds to its own inches)
+    assert boxes and all(abs(w - 595.3) < 2 and abs(h - 841.9) < 2 for w, h in boxes), boxes
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
     assert shot.stat().st_size > 50_000
     SHOTS.mkdir(parents=True, exist_ok=True)
     for f in (shot, pdf, path):
@@ -280,11 +284,11 @@ def without_episodes(cscw, tmp_path_factory) -> Iterator[dict]:
         admin.close()
 
 
-def test_without_episodes_placement_sections_are_not_available(without_episodes, browser):
+def test_without_episodes_placement_sections_are_not_available(without_episodes, chromium):
     proc = without_episodes["proc"]
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     path = _report_path(without_episodes["home"], NIGHT)
-    o = _open_offline(browser, path)
+    o = _open_offline(chromium, path)
     page = o.page
     _assert_offline_and_clean(o)
     for sid in PLACEMENT_SECTIONS:

@@ -53,6 +53,8 @@ def _x_title(catalogue: Catalogue, kpi: Kpi, trend: figures.Trend) -> str:
         return "Reporting year (1 April to 31 March); the last one is the year to date"
     if grain == "month":
         return f"Month, {first} to {last}"
+    if first == last:
+        return f"Night the figures describe: {last} (one published night so far)"
     return f"Night the figures describe, {first} to {last}"
 
 
@@ -109,7 +111,9 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
             f"chart-{kpi.id}", chart_points, title=f"{kpi.title}: trend", desc=desc,
             y_title=f"% of {kpi.counts}", x_title=_x_title(catalogue, kpi, trend),
             fmt=pct_axis, refs=refs, y_cap=1.0)
-        view.chart_caption = (f"{kpi.title}, {trend.labels[0]} to {trend.labels[-1]}. "
+        span = trend.labels[0] if len(trend.labels) == 1 else \
+            f"{trend.labels[0]} to {trend.labels[-1]}"
+        view.chart_caption = (f"{kpi.title}, {span}. "
                               + ("Gaps are periods with no figure. " if None in
                                  [p.value for p in chart_points] else "")
                               + "Source: marts." + kpi.mart + ".")
@@ -170,8 +174,9 @@ def build_view(reader: MartReader, catalogue: Catalogue, settings: Settings,
                 for s in catalogue.sections]
     now = dt.datetime.now(UK).strftime("%-d %b %Y at %H:%M")
     used = {k.comparator for k in catalogue.kpis if k.comparator}
-    citations = [f"England, {c.measure.replace('_', ' ')}: {pct(c.rate)} ({c.period}). "
-                 f"{c.citation}" for key, c in sorted(comparators.items()) if key in used]
+    titles = {k.comparator: k.title for k in catalogue.kpis if k.comparator}
+    citations = [f"{titles[key]}, England: {pct(c.rate)} ({c.period}). {c.citation}."
+                 for key, c in sorted(comparators.items()) if key in used]
     if not comparators:
         citations = ["No England figures are published with tonight's marts "
                      "(marts.dim_england_comparators is not there)."]

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from csc_warehouse.report.catalogue import Kpi, Section
 from csc_warehouse.report.figures import Status, TeamFigure, Trend
 
+#: below this many cases the headline carries a small-numbers caution
+SMALL_BASE = 20
+
 
 def pct(value: float) -> str:
     """A rate as a percentage with one decimal: 0.125 -> "12.5%"."""
@@ -80,6 +83,23 @@ class KpiView:
         if verdict == "same":
             return "no change"
         return f"{'▲' if diff > 0 else '▼'} {abs(diff) * 100:.1f} pts, {verdict}"
+
+    @property
+    def england_cell(self) -> str:
+        """The England figure for the at-a-glance table (HTML: the year on its own line)."""
+        if not self.england_short:
+            return "-"
+        rate, _, year = self.england_short.partition(" ")
+        return f'{rate}<br><span class="small">{year.strip("()")}</span>'
+
+    @property
+    def small_numbers(self) -> str:
+        """A caution when the headline rests on few cases."""
+        h = self.trend.headline if self.trend else None
+        if not h or not h.denominator or h.denominator >= SMALL_BASE:
+            return ""
+        return (f"Small numbers: {h.denominator} in all, so one more or one fewer moves the "
+                f"rate by {100 / h.denominator:.1f} points.")
 
     @staticmethod
     def fmt_or_dash(v: float | None) -> str:

@@ -37,6 +37,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .rag-green { background: var(--green); } .rag-amber { background: var(--amber); }
 .rag-red { background: var(--red); } .rag-none { background: var(--grey); }
 .na { color: var(--muted); font-style: italic; }
+.caution { color: var(--amber); }
+.tally { font-size: 1rem; margin: 6px 0 8px; }
 .kpi { border: 1px solid var(--line); border-left: 6px solid var(--grey); padding: 12px 14px;
   margin: 14px 0; break-inside: avoid; page-break-inside: avoid; }
 .kpi.rag-border-green { border-left-color: var(--green); }
@@ -53,12 +55,16 @@ svg.chart { width: 100%; height: auto; max-width: 640px; display: block; }
 details { margin-top: 6px; font-size: .9rem; }
 summary { cursor: pointer; color: var(--blue); }
 .glance table { table-layout: fixed; }
-.glance col.c-kpi { width: 35%; } .glance col.c-num { width: 8%; }
+.glance col.c-kpi { width: 34%; } .glance col.c-num { width: 8%; }
 .glance col.c-period { width: 16%; } .glance col.c-change { width: 13%; }
-.glance col.c-eng { width: 9%; } .glance col.c-rag { width: 11%; }
+.glance col.c-eng { width: 9%; } .glance col.c-rag { width: 12%; }
+.glance .rag { font-size: .75rem; padding: 1px 6px; }
+th.num { white-space: normal; }
 .glance tr.group th { background: none; border-bottom: 1px solid var(--ink); padding-top: 10px; }
 .glance tr.group a { color: var(--ink); text-decoration: none; }
-.checks table { table-layout: fixed; } .checks col.c-check { width: 40%; }
+.checks table { table-layout: fixed; } .checks col.c-check { width: 36%; }
+.checks col.c-sev { width: 10%; } .checks col.c-n { width: 11%; }
+.checks col.c-res { width: 10%; }
 .legend { font-size: .8rem; color: var(--muted); }
 @media print {
   @page { size: A4 portrait; margin: 12mm 12mm 14mm; }
@@ -92,8 +98,8 @@ def _glance(view: ReportView) -> str:
         for k in section.kpis:
             link = f'<a href="#kpi-{k.kpi.id}">{escape(k.kpi.title)}</a>'
             if not k.available:
-                rows.append(f'<tr><td>{link}</td><td class="na" colspan="5">not available '
-                            f"tonight</td><td>{_rag('none')}</td></tr>")
+                rows.append(f'<tr><td>{link}</td><td class="na" colspan="6">not available '
+                            "tonight</td></tr>")
                 continue
             rows.append(
                 f"<tr><td>{link}</td>"
@@ -101,11 +107,20 @@ def _glance(view: ReportView) -> str:
                 f'<td class="period">{escape(k.period_text)}</td>'
                 f'<td class="change">{escape(k.change_short or "-")}</td>'
                 f'<td class="num">{escape(k.target_text or "-")}</td>'
-                f'<td class="num">{escape(k.england_short or "-")}</td>'
+                f'<td class="num">{k.england_cell}</td>'
                 f"<td>{_rag(k.status.rag, k.status.text)}</td></tr>")
+    kpis = [k for sec in view.sections for k in sec.kpis]
+    counts = {rag: sum(1 for k in kpis if k.available and k.status.rag == rag)
+              for rag in ("green", "amber", "red", "none")}
+    missing = sum(1 for k in kpis if not k.available)
+    tally = (f'<p class="tally"><strong>{len(kpis) - missing} of {len(kpis)} KPIs</strong> '
+             f"have a figure tonight: {_rag('green')} {counts['green']} "
+             f"{_rag('amber')} {counts['amber']} {_rag('red')} {counts['red']}"
+             + (f" {_rag('none')} {counts['none']}" if counts["none"] else "")
+             + f"; {missing} not available tonight.</p>")
     return (
         '<section class="glance" aria-labelledby="glance-h">'
-        '<h2 id="glance-h">At a glance</h2>'
+        f'<h2 id="glance-h">At a glance</h2>{tally}'
         '<p class="small">Each KPI\'s latest figure, its change on the same period a year '
         'before (▲ up, ▼ down; whether that is better depends on the KPI), and its status: '
         '<strong>green</strong> on or better than the local target (without a target, the '
@@ -180,6 +195,8 @@ def _kpi(k: KpiView) -> str:
     if k.change_long:
         lines.append(escape(k.change_long[:1].upper() + k.change_long[1:]) + ".")
     lines.append(f"England: {escape(k.england_text)}.")
+    if k.small_numbers:
+        lines.append(f'<span class="caution">{escape(k.small_numbers)}</span>')
     return (
         f'<article class="kpi rag-border-{k.status.rag}" id="kpi-{kpi.id}" '
         f'data-kpi="{kpi.id}" data-available="true" data-numerator="{h.numerator}" '
@@ -210,7 +227,8 @@ def _completeness(s: SectionView) -> str:
     chart = (f"<figure>{s.checks_chart}<figcaption>{escape(s.checks_caption)}</figcaption>"
              "</figure>") if s.checks_chart else ""
     return (f'<div class="checks"><h3>Every check tonight, with its worklist size</h3>{chart}'
-            f'<table><colgroup><col class="c-check"></colgroup>'
+            f'<table><colgroup><col class="c-check"><col class="c-sev"><col class="c-n">'
+            f'<col class="c-n"><col class="c-n"><col class="c-n"><col class="c-res"></colgroup>'
             f'<thead><tr><th scope="col">Check</th><th scope="col">Severity</th>'
             f'<th scope="col" class="num">Records checked</th><th scope="col" class="num">'
             f'Failing (worklist size)</th><th scope="col" class="num">% passing</th>'

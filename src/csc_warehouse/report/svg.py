@@ -247,8 +247,10 @@ def line_chart(
     label = fmt(lv)
     lx, ly = x(last), y(lv) - 8
     anchor = "end" if lx + text_width(label) / 2 > left + plot_w else "middle"
+    # a white halo keeps the figure readable where it crosses a line
     out.append(f'<text class="latest" x="{lx:.1f}" y="{max(ly, top_pad - 2):.1f}" '
-               f'text-anchor="{anchor}" fill="{INK}" font-weight="700">{escape(label)}</text>')
+               f'text-anchor="{anchor}" fill="{INK}" font-weight="700" paint-order="stroke" '
+               f'stroke="#fff" stroke-width="3" stroke-linejoin="round">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
