@@ -25,10 +25,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
-from psycopg2.extensions import make_dsn, parse_dsn
 
 from conftest import REPO
 
@@ -264,14 +264,14 @@ def without_episodes(cscw, tmp_path_factory) -> Iterator[dict]:
         manifest["files"].pop(name)
     (drop / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
-    params = parse_dsn(cscw.url)
     name = f"cscw_test_report_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
+    server = urlparse(cscw.url)
+    admin = psycopg2.connect(urlunparse(server._replace(path="/postgres")))
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'create database "{name}"')
     env = dict(cscw.env)
-    env["CSCW_WAREHOUSE_URL"] = make_dsn(**{**params, "dbname": name})
+    env["CSCW_WAREHOUSE_URL"] = urlunparse(server._replace(path=f"/{name}"))
     env["CSCW_HOME"] = str(tmp / "home")
     proc = subprocess.run([sys.executable, "-m", "csc_warehouse.cli", "run", "--drop",
                            str(drop)], env=env, capture_output=True, text=True, timeout=900,
