@@ -321,3 +321,61 @@ def test_comparator_seed_cites_every_figure():
         assert abs(n / d - rate) < 0.005, r["measure"]  # the published rounding
         if ref_text is not None:  # every count is the reference's, as written there
             assert f"{n:,}" in ref_text and f"{d:,}" in ref_text, r["measure"]
+
+
+# --- a long, by-team mart, end to end without a database --------------------------------
+class _FakeReader:
+    """What build asks of the marts: a long monthly mart with teams, and nothing else."""
+
+    def __init__(self, rows):
+        self._rows = rows
+
+    def availability(self, kpi):
+        from csc_warehouse.report.data import Availability
+
+        if kpi.mart != "mart_kpis_monthly":
+            return Availability(False, f"marts.{kpi.mart} is not published tonight")
+        return Availability(True)
+
+    def rows(self, kpi):
+        return self._rows
+
+    def has_team(self, mart):
+        return True
+
+
+def test_a_long_by_team_mart_becomes_a_kpi_with_one_entry():
+    from csc_warehouse.report.build import kpi_view
+    from csc_warehouse.report.catalogue import Catalogue, Kpi, Section
+    from csc_warehouse.report.model import ReportView, SectionView
+    from csc_warehouse.report.render import render_html
+
+    kpi = Kpi(id="new_kpi", title="A new measure", mart="mart_kpis_monthly", measure="x",
+              better="lower", unit="percent", definition="d", doc="docs/report.md",
+              counts="referrals", section="s")
+    gone = Kpi(id="gone", title="Not tonight", mart="mart_not_there", measure="y",
+               better="lower", unit="percent", definition="d", doc="docs/report.md",
+               counts="referrals", section="s")
+    rows = (_month_rows([(3, 10)] * 13, team="North")
+            + _month_rows([(0, 1)] * 13, team="South"))  # South: 13 referrals in 12 months
+    cat = Catalogue(sections=(Section("s", "S", "", (kpi, gone)),), marts={}, targets={},
+                    small_number_threshold=5)
+    settings = get_settings()
+    view = kpi_view(kpi, _FakeReader(rows), cat, {}, settings)
+    assert view.available and view.trend.headline.label == "12 months to Jan 2025"
+    assert (view.trend.headline.numerator, view.trend.headline.denominator) == (36, 132)
+    teams = {t.team: t for t in view.teams}
+    assert (teams["North"].figure.numerator, teams["North"].figure.denominator) == (36, 120)
+    # South's 12 referrals are shown (>= 5); its 0 re-referrals are a count, not 1-4
+    assert teams["South"].figure.denominator == 12
+    assert 'class="chart"' in view.teams_chart
+    missing = kpi_view(gone, _FakeReader(rows), cat, {}, settings)
+    assert not missing.available and "not published" in missing.reason
+    html = render_html(ReportView(title="T", night=dt.date(2025, 1, 31), meta="m",
+                                  provenance="p", sections=[SectionView(cat.sections[0],
+                                                                        [view, missing])],
+                                  sources="s", citations=[]))
+    assert html.count("<svg") == 2  # the trend and the by-team chart; none for `gone`
+    assert 'data-kpi="gone" data-available="false"' in html
+    assert "<script" not in html and "http://" not in html.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")

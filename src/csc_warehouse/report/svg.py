@@ -43,6 +43,11 @@ class RefLine:
     value: float
     kind: str  # "england" | "target"
 
+    @property
+    def style(self) -> tuple[str, str]:
+        """(colour, dash pattern): England dashed purple, a target dotted green."""
+        return (ENGLAND, "6 4") if self.kind == "england" else (TARGET, "2 3")
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -210,8 +215,7 @@ def line_chart(
         wanted = [y(r.value) + 4 for r in refs]
         placed = _place_labels(wanted, FONT_PX + 2, top_pad, top_pad + plot_h + 4)
         for r, text, ly in zip(refs, ref_labels, placed, strict=True):
-            colour = ENGLAND if r.kind == "england" else TARGET
-            dash = "6 4" if r.kind == "england" else "2 3"
+            colour, dash = r.style
             yy = y(r.value)
             out.append(f'<line class="ref ref-{r.kind}" x1="{left}" x2="{left + plot_w}" '
                        f'y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" stroke-width="1.5" '
@@ -310,8 +314,7 @@ def bar_chart(
         out.append(f'<text x="{left + w + 4:.1f}" y="{yy + 14}" fill="{INK}">'
                    f'{escape(fmt(b.value))}</text>')
     for k, r in enumerate(refs):
-        colour = ENGLAND if r.kind == "england" else TARGET
-        dash = "6 4" if r.kind == "england" else "2 3"
+        colour, dash = r.style
         xx = x(r.value)
         out.append(f'<line class="ref ref-{r.kind}" x1="{xx:.1f}" x2="{xx:.1f}" '
                    f'y1="{10 + 14 * k}" y2="{top_pad + row_h * len(bars)}" stroke="{colour}" '
