@@ -30,7 +30,9 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer": "triggerer",
     "airflow-worker": "celery worker",
 }
-LONG_RUNNING = [*AIRFLOW_SERVICES, "postgres", "redis", "warehouse", "metabase-db", "metabase"]
+LONG_RUNNING = [*AIRFLOW_SERVICES, "postgres", "redis", "warehouse", "metabase-db", "metabase",
+                "superset"]
+SUPERSET_DIR = ROOT / "bi" / "superset"
 # Environment variable names that carry a credential.
 SECRET_NAME = re.compile(r"(PASSWORD|PASS|SECRET|FERNET|_KEY|AUTH)$")
 # ${VAR}, ${VAR:-default}, ${VAR:?message}; not $${VAR} (escaped for the container's shell)
@@ -136,6 +138,7 @@ def test_healthchecks(services):
         "airflow-triggerer": "TriggererJob",
         "airflow-worker": "inspect ping",
         "metabase": "/api/health",
+        "superset": "8088/health",
         "warehouse": "pg_isready",
     }
     for name, probe in expected.items():
@@ -211,6 +214,50 @@ def test_metabase_has_its_own_application_db(services):
     assert not db_volumes & others
 
 
+# ------------------------------------------------------------------------ Superset
+def test_superset_imports_the_dashboards_as_code_and_reads_marts_as_cscw_bi(services):
+    ss = services["superset"]
+    assert ss["build"]["context"] == "./bi/superset"
+    dockerfile = (SUPERSET_DIR / "Dockerfile").read_text()
+    assert re.search(r"^FROM apache/superset:\$\{SUPERSET_VERSION\}$", dockerfile, re.M)
+    # the image and `cscw bi up` run the same Superset version, config, script and assets
+    pinned = re.search(r'"apache-superset==([\d.]+)"',
+                       (SUPERSET_DIR / "pyproject.toml").read_text()).group(1)
+    assert f"ARG SUPERSET_VERSION={pinned}" in dockerfile
+    assert ss["build"]["args"]["SUPERSET_VERSION"] == "${SUPERSET_VERSION:-" + pinned + "}"
+    assert env_example()["SUPERSET_VERSION"] == pinned
+    assert "COPY --chown=superset:superset superset_config.py cscw_superset_setup.py" in dockerfile
+    assert "COPY --chown=superset:superset assets /app/cscw/assets" in dockerfile
+    assert (SUPERSET_DIR / "assets" / "metadata.yaml").exists()
+    command = command_of(ss)
+    assert command.index("cscw_superset_setup.py") < command.index("gunicorn"), command
+    env = env_of(ss)
+    assert env["SUPERSET_CONFIG_PATH"] == "/app/cscw/superset_config.py"
+    assert env["CSCW_SUPERSET_ASSETS"] == "/app/cscw/assets"
+    uri = env["CSCW_SUPERSET_WAREHOUSE_URI"]
+    assert re.fullmatch(r"postgresql\+psycopg2://cscw_bi@warehouse:5432/warehouse", uri), uri
+    assert env["CSCW_BI_PASSWORD"].startswith("${CSCW_BI_PASSWORD:?")
+    # its own metadata on its own volume, never the warehouse or another service's DB
+    assert env["CSCW_SUPERSET_METADATA_URI"].startswith("sqlite:////app/superset_home/")
+    volumes = {str(v).split(":")[0] for v in ss["volumes"]}
+    assert volumes == {"superset-home"}
+    others = {str(v).split(":")[0] for name, s in services.items() if name != "superset"
+              for v in s.get("volumes", [])}
+    assert not volumes & others
+    assert any(str(p).endswith(":8088:8088") for p in ss["ports"])
+    assert ss["depends_on"]["warehouse"]["condition"] == "service_healthy"
+
+
+def test_superset_sends_nothing_outside():
+    """The browser may load nothing but Superset itself (telemetry pixel, map tiles, web
+    fonts): the content security policy names no other host."""
+    config = (SUPERSET_DIR / "superset_config.py").read_text()
+    policy = config[config.index("TALISMAN_CONFIG"):]
+    assert "TALISMAN_ENABLED = True" in config
+    assert not re.search(r"https?://", policy), "the CSP allows an outside host"
+    assert "scarf" not in policy
+
+
 # ------------------------------------------------------------------------ secrets
 def test_no_password_literals_in_compose(services):
     text = COMPOSE.read_text()
@@ -257,6 +304,8 @@ def test_required_secrets_fail_fast():
         "CSCW_BI_PASSWORD",
         "METABASE_DB_PASSWORD",
         "MB_ENCRYPTION_SECRET_KEY",
+        "SUPERSET_SECRET_KEY",
+        "SUPERSET_ADMIN_PASSWORD",
     ):
         refs = re.findall(r"\$\{" + var + r"(:?[-?]?)", text)
         assert refs, var

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from csc_warehouse.bi.cli import bi_app
 from csc_warehouse.config import get_settings
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ warehouse_app = typer.Typer(help="The warehouse in use (embedded by default).",
 contract_app = typer.Typer(help="The extract contract.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(contract_app, name="contract")
+app.add_typer(bi_app, name="bi")
 
 console = Console(stderr=True, highlight=False)
 DEFAULT_DEMO_DATE = dt.date(2026, 11, 27)

@@ -29,6 +29,9 @@ CSCW_RAW_KEEP_BATCHES  how many loaded batches (nights) raw.<table> keeps in ful
                      3, minimum 1); older nights live on in raw.record_history (SCD2).
 CSCW_LOAD_CONNECTIONS  connections the SSD loader COPYs and checks files on, side by side
                      (default: the number of CPUs, at least 2, at most 4).
+CSCW_SUPERSET_PORT   port `cscw bi up` serves Superset on, on 127.0.0.1 (default 8088).
+CSCW_SUPERSET_ADMIN_PASSWORD  the Superset admin's password (`cscw bi up` sets or resets it);
+                     unset: a password is generated and printed once, when the admin is made.
 CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252), utf8 or
                      cp1252 - forces the encoding of every CSV in a drop.
 """
@@ -43,6 +46,7 @@ DEFAULT_PG_PORT = 54329
 DEFAULT_REJECT_THRESHOLD = 0.01
 DEFAULT_REJECT_THRESHOLD_903 = 0.05
 DEFAULT_RAW_KEEP_BATCHES = 3
+DEFAULT_SUPERSET_PORT = 8088
 #: the database roles readers log in as, and the variable holding each one's password
 ROLE_PASSWORD_VARIABLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
 #: Project root (the checkout): dbt_project/, expectations/ and dags/ live here.
@@ -68,6 +72,8 @@ class Settings:
     verbose: bool = False
     airflow_log_level: str = "WARNING"
     load_connections: int = field(default_factory=lambda: default_load_connections())
+    superset_port: int = DEFAULT_SUPERSET_PORT
+    superset_admin_password: str | None = field(default=None, repr=False)
 
     def may_be_empty(self, table: str) -> bool:
         """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
@@ -101,6 +107,11 @@ class Settings:
     @property
     def reports(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def superset_home(self) -> Path:
+        """Superset's metadata (SQLite), pid file and data folder (`cscw bi up`)."""
+        return self.home / "superset"
 
     @property
     def gx_docs(self) -> Path:
@@ -172,4 +183,8 @@ def get_settings() -> Settings:
                     verbose=bool(os.environ.get("CSCW_VERBOSE")),
                     airflow_log_level=os.environ.get("CSCW_AIRFLOW_LOG_LEVEL", "WARNING"),
                     load_connections=max(1, int(os.environ.get(
-                        "CSCW_LOAD_CONNECTIONS", default_load_connections()))))
+                        "CSCW_LOAD_CONNECTIONS", default_load_connections()))),
+                    superset_port=int(os.environ.get("CSCW_SUPERSET_PORT",
+                                                     DEFAULT_SUPERSET_PORT)),
+                    superset_admin_password=os.environ.get(
+                        "CSCW_SUPERSET_ADMIN_PASSWORD") or None)

@@ -1,0 +1,280 @@
+"""Superset on the marts, tested as a person uses it.
+
+`cscw bi up` on a generated authority (the session's published warehouse), then headless
+Chromium (Debian's /usr/bin/chromium, driven by Playwright) logs in through Superset's real
+login page, opens every dashboard of bi/superset/assets, waits until each chart has drawn
+(a number, a table or a canvas; an error tile has none of these), and reads one big number
+per dashboard against the value the mart holds (queried here with hand-written SQL).
+Screenshots go to CSCW_HOME/reports/bi/ (and to $CSCW_BI_SHOTS when set, for people to look
+at). Another test proves Superset's login reads nothing but `marts`.
+
+Marked `bi`. Outside CI a missing prerequisite (Chromium, Python 3.11 for Superset's own
+environment) skips with the reason; in CI (CI set) it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.bi
+
+CHROMIUM = Path(os.environ.get("CSCW_CHROMIUM", "/usr/bin/chromium"))
+ASSETS = REPO / "bi" / "superset" / "assets"
+ADMIN_PASSWORD = "test-only-superset-admin"
+#: per viz type, what a drawn chart contains (an error tile contains none of these)
+DRAWN = {
+    "big_number_total": ".header-line",
+    "table": "table tbody tr",
+    "pivot_table_v2": "table tbody tr",
+    "echarts_timeseries_bar": "canvas, svg",
+    "echarts_timeseries_line": "canvas, svg",
+}
+ERROR_TILE = "[role=alert], .ant-alert-error, [data-test=error-message]"
+
+#: one big number per dashboard and the value the mart holds, by hand-written SQL
+BIG_NUMBERS = {
+    "threshold-decisions": (
+        "Step-downs to early help, last 12 months",
+        """select sum(step_downs_to_eh) from marts.mart_threshold_kpis_monthly
+           where month_start > date_trunc('month', as_of) - interval '12 months'""",
+        lambda v: f"{v:,}",
+    ),
+    "placement-stability": (
+        "Looked-after children on the data date",
+        "select count(*) from marts.mart_placement_stability",
+        lambda v: f"{v:,}",
+    ),
+    "data-completeness": (
+        "Checks run, latest night",
+        """select count(*) from marts.data_completeness
+           where published_at = (select max(published_at) from marts.data_completeness)""",
+        lambda v: f"{v:,}",
+    ),
+}
+
+
+def _require(ok: bool, reason: str) -> None:
+    if ok:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {reason}")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dashboards() -> dict[str, dict]:
+    """slug -> {title, charts: {chart name: viz type}} from the assets (what must show)."""
+    charts = {}
+    for path in (ASSETS / "charts").glob("*.yaml"):
+        c = yaml.safe_load(path.read_text())
+        charts[c["uuid"]] = (c["slice_name"], c["viz_type"])
+    out = {}
+    for path in (ASSETS / "dashboards").glob("*.yaml"):
+        d = yaml.safe_load(path.read_text())
+        on_it = [charts[item["meta"]["uuid"]] for item in d["position"].values()
+                 if isinstance(item, dict) and item.get("type") == "CHART"]
+        out[d["slug"]] = {"title": d["dashboard_title"], "charts": dict(on_it)}
+    return out
+
+
+DASHBOARDS = _dashboards()
+
+
+@pytest.fixture(scope="module")
+def superset(cscw, built_warehouse):
+    """`cscw bi up` on the session's published warehouse; `cscw bi down` afterwards."""
+    _require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM} (Debian: apt-get install "
+                                "chromium)")
+    _require(shutil.which("python3.11") is not None or Path("/usr/bin/python3.11").exists(),
+             "no Python 3.11 on the machine for Superset's own environment")
+    env = {**cscw.env, "CSCW_SUPERSET_PORT": str(_free_port()),
+           "CSCW_SUPERSET_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    if env.get("CSCW_WAREHOUSE_URL"):
+        env.setdefault("CSCW_BI_PASSWORD", "test-only-bi-password")
+    else:  # the embedded warehouse: `bi up` generates the cscw_bi password
+        env.pop("CSCW_BI_PASSWORD", None)
+
+    def cscw_bi(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "csc_warehouse.cli", "bi", *args],
+                              env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"cscw bi {' '.join(args)} exited {proc.returncode}\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    started = time.monotonic()
+    up = cscw_bi("up")
+    took = time.monotonic() - started
+    try:
+        yield {"up": up, "env": env, "url": up.stdout.strip().splitlines()[-1],
+               "cscw_bi": cscw_bi, "home": Path(env["CSCW_HOME"]), "up_seconds": took}
+    finally:
+        cscw_bi("down", check=False)
+
+
+@pytest.fixture(scope="module")
+def browser_page(superset):
+    """Headless Chromium, logged in through Superset's login page."""
+    from playwright.sync_api import sync_playwright
+
+    url = superset["url"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        context = browser.new_context(viewport={"width": 1600, "height": 1200})
+        pg = context.new_page()
+        pg.set_default_timeout(120_000)
+        outside: list[str] = []
+        pg.on("requestfinished", lambda r: outside.append(r.url)
+              if not r.url.startswith(url) and not r.url.startswith(("data:", "blob:"))
+              else None)
+        pg.goto(f"{url}/login/")
+        pg.locator("#username").fill("admin")
+        pg.locator("#password").fill(ADMIN_PASSWORD)
+        pg.get_by_role("button", name="Sign in").click()
+        pg.wait_for_url(re.compile(r".*/superset/welcome/.*"))
+        pg.outside_requests = outside  # type: ignore[attr-defined]
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_bi_up_serves_and_lists_the_dashboards(superset):
+    up = superset["up"]
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", superset["url"])
+    for slug, d in DASHBOARDS.items():
+        assert f"/superset/dashboard/{slug}/ ({len(d['charts'])} charts)" in up.stderr
+    assert "login: admin" in up.stderr
+    status = superset["cscw_bi"]("status")
+    assert status.stdout.startswith("serving: " + superset["url"])
+    # the generated secrets stay under CSCW_HOME/secrets, readable by the owner only
+    secrets = superset["home"] / "secrets"
+    for name in ("superset_secret_key", "cscw_bi.password"):
+        if name == "cscw_bi.password" and superset["env"].get("CSCW_WAREHOUSE_URL"):
+            continue
+        assert (secrets / name).stat().st_mode & 0o077 == 0, name
+    assert (superset["home"] / "superset" / "superset.db").exists()
+    print(f"\ncscw bi up took {superset['up_seconds']:.0f}s")
+
+
+@pytest.mark.parametrize("slug", sorted(DASHBOARDS))
+def test_dashboard_renders_and_shows_the_marts(slug, superset, browser_page, cscw):
+    page = browser_page
+    expected = DASHBOARDS[slug]
+    page.goto(f"{superset['url']}/superset/dashboard/{slug}/")
+    page.get_by_text(expected["title"]).first.wait_for()
+    for name, viz in expected["charts"].items():
+        chart = page.locator(f'[data-test="chart-grid-component"][data-test-chart-name="{name}"]')
+        chart.wait_for()
+        chart.locator(DRAWN[viz]).first.wait_for()
+        assert chart.locator(ERROR_TILE).count() == 0, f"{slug}: {name!r} shows an error"
+    shown = page.locator('[data-test="chart-grid-component"]').count()
+    assert shown == len(expected["charts"]), f"{slug}: {shown} charts on the page"
+
+    name, sql, fmt = BIG_NUMBERS[slug]
+    [(value,)] = cscw.query(sql)
+    number = page.locator(
+        f'[data-test="chart-grid-component"][data-test-chart-name="{name}"] .header-line')
+    assert number.inner_text().strip() == fmt(value), name
+
+    page.wait_for_timeout(2000)  # let the charts' drawing animations finish
+    reports = superset["home"] / "reports" / "bi"
+    reports.mkdir(parents=True, exist_ok=True)
+    shot = reports / f"{slug}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("CSCW_BI_SHOTS"):
+        Path(os.environ["CSCW_BI_SHOTS"]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(os.environ["CSCW_BI_SHOTS"]) / shot.name)
+    assert page.outside_requests == [], "the browser reached outside the server"
+
+
+def _sql_through_superset(page, url: str, sql: str) -> tuple[int, dict]:
+    """Run SQL in SQL Lab's API as the logged-in user, on the warehouse database."""
+    api = page.context.request
+    csrf = api.get(f"{url}/api/v1/security/csrf_token/").json()["result"]
+    databases = api.get(f"{url}/api/v1/database/").json()["result"]
+    [db] = [d for d in databases if d["database_name"] == "CSC warehouse (marts)"]
+    resp = api.post(f"{url}/api/v1/sqllab/execute/",
+                    headers={"X-CSRFToken": csrf, "Referer": url},
+                    data={"database_id": db["id"], "sql": sql, "runAsync": False,
+                          "schema": "marts", "tab": "test", "json": True})
+    return resp.status, resp.json()
+
+
+def test_superset_reads_nothing_but_the_marts(superset, browser_page):
+    page = browser_page
+    url = superset["url"]
+    status, body = _sql_through_superset(
+        page, url, "select count(*) as n from marts.mart_threshold_kpis_monthly")
+    assert status == 200, body
+    assert body["data"][0]["n"] > 0
+
+    status, body = _sql_through_superset(
+        page, url, "select * from analytics.fct_threshold_transitions limit 1")
+    assert status >= 400, body
+    assert "permission denied" in str(body).lower(), body
+
+    status, body = _sql_through_superset(page, url, "select current_user as who")
+    assert status == 200 and body["data"][0]["who"] == "cscw_bi", body
+
+
+# ------------------------------------------------------------------ the assets themselves
+def _datasets() -> dict[str, dict]:
+    return {d["uuid"]: d for d in (yaml.safe_load(p.read_text())
+                                   for p in (ASSETS / "datasets").rglob("*.yaml"))}
+
+
+def _marts_read(dataset: dict) -> set[str]:
+    return set(re.findall(r"\bmarts\.(\w+)", dataset["sql"]))
+
+
+def test_datasets_read_only_published_marts():
+    """Every dataset is SQL on `marts` relations only (the cscw_bi role could not read
+    anything else anyway; this keeps the assets honest before they reach Superset)."""
+    models = {p.stem for p in (REPO / "dbt_project" / "models" / "marts").rglob("*.sql")}
+    for ds in _datasets().values():
+        assert ds["schema"] == "marts", ds["table_name"]
+        sql = re.sub(r"extract\s*\(\s*\w+\s+from", "extract(", ds["sql"], flags=re.I)
+        relations = re.findall(r"\b(?:from|join)\s+([\w.\"]+)", sql, re.I)
+        assert relations, ds["table_name"]
+        for rel in relations:
+            schema, _, table = rel.partition(".")
+            assert schema == "marts" and table in models, (ds["table_name"], rel)
+
+
+def test_every_dashboard_is_a_dbt_exposure_on_the_marts_it_reads():
+    exposures = yaml.safe_load(
+        (REPO / "dbt_project" / "models" / "marts" / "_exposures.yml").read_text())["exposures"]
+    by_label = {e["label"]: e for e in exposures}
+    datasets = _datasets()
+    charts = {c["uuid"]: c for c in (yaml.safe_load(p.read_text())
+                                     for p in (ASSETS / "charts").glob("*.yaml"))}
+    for path in (ASSETS / "dashboards").glob("*.yaml"):
+        d = yaml.safe_load(path.read_text())
+        exposure = by_label.get(d["dashboard_title"])
+        assert exposure, f"no exposure for {d['dashboard_title']!r}"
+        assert exposure["type"] == "dashboard"
+        assert exposure["url"].endswith(f"/superset/dashboard/{d['slug']}/")
+        marts = set()
+        for item in d["position"].values():
+            if isinstance(item, dict) and item.get("type") == "CHART":
+                marts |= _marts_read(datasets[charts[item["meta"]["uuid"]]["dataset_uuid"]])
+        refs = {re.fullmatch(r"ref\('(\w+)'\)", r).group(1) for r in exposure["depends_on"]}
+        assert refs == marts, d["dashboard_title"]
+    assert len(exposures) == len(list((ASSETS / "dashboards").glob("*.yaml")))
