@@ -213,7 +213,7 @@ def _sql_through_superset(page, url: str, sql: str) -> tuple[int, dict]:
     resp = api.post(f"{url}/api/v1/sqllab/execute/",
                     headers={"X-CSRFToken": csrf, "Referer": url},
                     data={"database_id": db["id"], "sql": sql, "runAsync": False,
-                          "schema": "marts", "tab": "test", "json": True})
+                          "schema": "marts", "tab": "test"})
     return resp.status, resp.json()
 
 
@@ -230,8 +230,13 @@ def test_superset_reads_nothing_but_the_marts(superset, browser_page):
     assert status >= 400, body
     assert "permission denied" in str(body).lower(), body
 
-    status, body = _sql_through_superset(page, url, "select current_user as who")
-    assert status == 200 and body["data"][0]["who"] == "cscw_bi", body
+    # the connection Superset holds is cscw_bi's (Superset refuses current_user in SQL)
+    api = page.context.request
+    [db] = [d for d in api.get(f"{url}/api/v1/database/").json()["result"]
+            if d["database_name"] == "CSC warehouse (marts)"]
+    uri = api.get(f"{url}/api/v1/database/{db['id']}/connection").json()["result"]
+    assert uri["sqlalchemy_uri"].startswith("postgresql+psycopg2://cscw_bi:XXXXXXXXXX@"), uri
+    assert not uri["allow_dml"]
 
 
 # ------------------------------------------------------------------ the assets themselves
@@ -278,3 +283,15 @@ def test_every_dashboard_is_a_dbt_exposure_on_the_marts_it_reads():
         refs = {re.fullmatch(r"ref\('(\w+)'\)", r).group(1) for r in exposure["depends_on"]}
         assert refs == marts, d["dashboard_title"]
     assert len(exposures) == len(list((ASSETS / "dashboards").glob("*.yaml")))
+
+
+def test_status_and_down_without_a_server(tmp_path):
+    env = {**os.environ, "CSCW_HOME": str(tmp_path), "CSCW_SUPERSET_PORT": str(_free_port())}
+    run = [sys.executable, "-m", "csc_warehouse.cli", "bi"]
+    status = subprocess.run([*run, "status"], env=env, capture_output=True, text=True,
+                            check=False, cwd=REPO)
+    assert status.returncode == 3
+    assert status.stdout.startswith("not running: http://127.0.0.1:")
+    down = subprocess.run([*run, "down"], env=env, capture_output=True, text=True,
+                          check=False, cwd=REPO)
+    assert down.returncode == 0 and "not running" in down.stderr

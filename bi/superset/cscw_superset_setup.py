@@ -105,9 +105,10 @@ def main() -> None:
                 try:
                     command(contents, passwords=passwords, overwrite=True).run()
                 except Exception as exc:  # noqa: BLE001 - report which kind and why
-                    messages = getattr(exc, "normalized_messages", lambda: str(exc))()
-                    cause = f" ({exc.__cause__!r})" if exc.__cause__ else ""
-                    raise SystemExit(f"importing {kind} failed: {messages}{cause}") from exc
+                    messages = (exc.normalized_messages()
+                                if hasattr(exc, "normalized_messages") else str(exc))
+                    why = f"{messages} ({exc.__cause__!r})" if exc.__cause__ else messages
+                    raise SystemExit(f"importing {kind} failed: {why}") from exc
 
         uuids = {str(yaml.safe_load(text)["uuid"]) for name, text in contents.items()
                  if name.startswith("dashboards/")}

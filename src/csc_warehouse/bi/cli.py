@@ -7,7 +7,7 @@ from rich.console import Console
 
 bi_app = typer.Typer(help="Apache Superset on the published marts (dashboards as code).",
                      no_args_is_help=True)
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @bi_app.command("up")
