@@ -155,7 +155,21 @@ def browser_page(superset):
         browser.close()
 
 
-def test_bi_up_serves_and_lists_the_dashboards(superset):
+def _scram_matches(verifier: str, password: str) -> bool:
+    """Does PostgreSQL's SCRAM-SHA-256 verifier belong to this password (RFC 5802)?"""
+    import base64
+    import hashlib
+    import hmac
+
+    m = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):(.+)", verifier)
+    assert m, "not a SCRAM-SHA-256 verifier"
+    iterations, salt, stored_key = int(m[1]), base64.b64decode(m[2]), base64.b64decode(m[3])
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    return hashlib.sha256(client_key).digest() == stored_key
+
+
+def test_bi_up_serves_and_lists_the_dashboards(superset, cscw):
     up = superset["up"]
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", superset["url"])
     for slug, d in DASHBOARDS.items():
@@ -170,6 +184,12 @@ def test_bi_up_serves_and_lists_the_dashboards(superset):
             continue
         assert (secrets / name).stat().st_mode & 0o077 == 0, name
     assert (superset["home"] / "superset" / "superset.db").exists()
+    if not superset["env"].get("CSCW_WAREHOUSE_URL"):
+        # the generated password is the one the cscw_bi role now has (its SCRAM verifier)
+        password = (secrets / "cscw_bi.password").read_text().strip()
+        [(verifier,)] = cscw.query(
+            "select rolpassword from pg_authid where rolname = 'cscw_bi' and rolcanlogin")
+        assert _scram_matches(verifier, password)
     print(f"\ncscw bi up took {superset['up_seconds']:.0f}s")
 
 
@@ -235,7 +255,8 @@ def test_superset_reads_nothing_but_the_marts(superset, browser_page):
     [db] = [d for d in api.get(f"{url}/api/v1/database/").json()["result"]
             if d["database_name"] == "CSC warehouse (marts)"]
     uri = api.get(f"{url}/api/v1/database/{db['id']}/connection").json()["result"]
-    assert uri["sqlalchemy_uri"].startswith("postgresql+psycopg2://cscw_bi:XXXXXXXXXX@"), uri
+    assert re.fullmatch(r"postgresql\+psycopg2://cscw_bi(:X+)?@[\w.]+:\d+/\w+",
+                        uri["sqlalchemy_uri"]), uri
     assert not uri["allow_dml"]
 
 
