@@ -3,10 +3,11 @@
 {#- Record completeness night by night (measures.md s.6), for BI charts such as "% of
     looked-after children with a known current location".
 
-    A VIEW over dq, so it is always current without a rebuild; it shows only runs that were
-    PUBLISHED (dq.pipeline_runs), so what BI sees matches the marts it is reading: a night
-    whose critical checks failed publishes nothing, and its results (kept in
-    dq.validation_results for engineers) do not appear here. The publish step marks the run
+    A VIEW over dq (read through the staging views stg_dq__*), so it is always current
+    without a rebuild; it shows only runs that were PUBLISHED (dq.pipeline_runs), so what
+    BI sees matches the marts it is reading: a night whose critical checks failed publishes
+    nothing, and its results (kept in dq.validation_results for engineers) do not appear
+    here. The publish step marks the run
     published in the same transaction as the schema swap, so tonight's results appear
     together with tonight's marts. One row per check per as_of: the latest published run of
     that night. Counts only: no ids. -#}
@@ -14,13 +15,13 @@ with
 
 results as (
 
-    select * from {{ source('dq', 'validation_results') }}
+    select * from {{ ref('stg_dq__validation_results') }}
 
 ),
 
 runs as (
 
-    select * from {{ source('dq', 'pipeline_runs') }}
+    select * from {{ ref('stg_dq__pipeline_runs') }}
 
 ),
 
@@ -47,18 +48,18 @@ final as (
         published_runs.published_at,
         results.suite,
         results.severity,
-        results.expectation as check_name,
+        results.check_name,
         results.table_name,
         results.column_name,
         results.success,
-        results.element_count as records_checked,
-        results.unexpected_count as records_failing,
-        results.element_count - results.unexpected_count as records_passing,
+        results.records_checked,
+        results.records_failing,
+        results.records_checked - results.records_failing as records_passing,
         case
-            when results.element_count > 0
+            when results.records_checked > 0
                 then round(
-                    100.0 * (results.element_count - results.unexpected_count)
-                    / results.element_count, 2
+                    100.0 * (results.records_checked - results.records_failing)
+                    / results.records_checked, 2
                 )
         end as percent_passing,
         round((100 * results.mostly)::numeric, 2) as threshold_percent

@@ -1,0 +1,34 @@
+{#- dq.validation_results as the rest of the project reads it: one row per expectation
+    per run, written by csc_warehouse.validate (not by dbt). A view, so data_completeness
+    always shows what is in dq now. -#}
+with
+
+source as (
+
+    select * from {{ source('dq', 'validation_results') }}
+
+),
+
+renamed as (
+
+    select
+        source.run_id,
+        source.as_of,
+        source.batch_id,
+        source.suite,
+        source.severity,
+        source.expectation as check_name,
+        source.expectation_type,
+        source.table_name,
+        source.column_name,
+        source.success,
+        source.element_count as records_checked,
+        source.unexpected_count as records_failing,
+        source.mostly,
+        source.validated_at
+
+    from source
+
+)
+
+select * from renamed
