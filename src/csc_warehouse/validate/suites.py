@@ -17,12 +17,17 @@ Placeholders in a query, substituted when the suite runs:
 
 - ``{as_of}``: the night's as_of date, as a SQL date literal (``date 'YYYY-MM-DD'``);
 - ``{required_columns}``: the contract's required columns as a ``values`` list of
-  ``(table_name, column_name)`` rows.
+  ``(table_name, column_name)`` rows;
+- ``{codes:<code_list>}`` / ``{codes:<code_list>:<code_group>}``: the codes of a list of
+  ``dbt_project/seeds/code_groupings.csv`` (the one definition the dbt models read too), as
+  a SQL list ``('T0', 'T1', ...)``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +38,8 @@ SEVERITIES = ("critical", "warning")
 META_KEYS = ("name", "contract_column", "references", "worklist", "description")
 AS_OF = "{as_of}"
 REQUIRED_COLUMNS = "{required_columns}"
+CODES = re.compile(r"\{codes:(\w+)(?::(\w+))?\}")
+CODE_GROUPINGS = Path(__file__).resolve().parents[3] / "dbt_project/seeds/code_groupings.csv"
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,18 @@ def render_query(query: str, as_of: dt.date | None = None) -> str:
         query = query.replace(AS_OF, as_of_literal(as_of))
     if REQUIRED_COLUMNS in query:
         query = query.replace(REQUIRED_COLUMNS, required_columns_values())
-    return query
+    return CODES.sub(lambda m: code_list_sql(m.group(1), m.group(2)), query)
+
+
+def code_list_sql(code_list: str, code_group: str | None = None) -> str:
+    """``('A', 'B')``: the codes of one list (one group of it) of the code groupings seed."""
+    with CODE_GROUPINGS.open(newline="", encoding="utf-8") as f:
+        codes = [r["code"] for r in csv.DictReader(f) if r["code_list"] == code_list
+                 and (code_group is None or r["code_group"] == code_group)]
+    if not codes:
+        raise ValueError(f"{CODE_GROUPINGS.name}: no codes in list {code_list!r}"
+                         + (f", group {code_group!r}" if code_group else ""))
+    return "(" + ", ".join("'" + c.replace("'", "''") + "'" for c in codes) + ")"
 
 
 def _expectation(raw: dict, asset: str) -> ExpectationSpec:

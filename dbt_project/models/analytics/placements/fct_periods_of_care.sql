@@ -47,7 +47,7 @@ final as (
             false
         ) as second_period_within_12m,
         coalesce(
-            previous_end_reason in ('E45', 'E46', 'E47', 'E48')
+            previous_end_reason in {{ codes('episode_end_reason', 'special_guardianship_order') }}
             and previous_end_date <= start_date
             and {{ within_months('previous_end_date', 'start_date', var('sgo_breakdown_window_months')) }},
             false
@@ -57,7 +57,7 @@ final as (
             and {{ within_months('previous_end_date', 'start_date', var('returned_to_care_window_months')) }},
             false
         ) as returned_to_care_within_12m,
-        end_reason in ('E45', 'E46', 'E47', 'E48') as ended_with_sgo
+        end_reason in {{ codes('episode_end_reason', 'special_guardianship_order') }} as ended_with_sgo
 
     from sequenced
 

@@ -75,7 +75,7 @@ checked as (
                 when open_placements.person_id is not null
                     and open_placements.provider is null
                     and not coalesce(
-                        open_placements.placement_type in ('T0', 'T1', 'T2', 'T3', 'T4')
+                        open_placements.placement_type in {{ codes('placement_type', 'temporary') }}
                         or open_placements.placement_type like 'Z1%', false)
                     then 'provider'
             end,
@@ -83,8 +83,8 @@ checked as (
                 when open_placements.person_id is not null
                     and open_placements.urn is null
                     and not coalesce(
-                        open_placements.placement_type in (
-                            'P1', 'P2', 'P3', 'R1', 'R2', 'R5', 'T0', 'T1', 'T2', 'T3', 'T4')
+                        open_placements.placement_type in {{ codes('placement_without_urn') }}
+                        or open_placements.placement_type in {{ codes('placement_type', 'temporary') }}
                         or open_placements.placement_type like 'Z1%', false)
                     then 'URN'
             end

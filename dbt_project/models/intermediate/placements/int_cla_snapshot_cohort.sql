@@ -96,7 +96,7 @@ cohort as (
         and looked_after.person_id = legal_status_on_day.person_id
     left join persons
         on looked_after.person_id = persons.person_id
-    where coalesce(legal_status_on_day.legal_status not in ('V3', 'V4'), true)
+    where coalesce(legal_status_on_day.legal_status not in {{ codes('legal_status', 'short_break') }}, true)
 
 ),
 

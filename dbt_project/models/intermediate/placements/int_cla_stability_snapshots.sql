@@ -123,7 +123,7 @@ measured as (
             false
         ) as is_placement_long_term,
         coalesce(
-            current_placements.placement_type in ('A3', 'A4', 'A5', 'A6')
+            current_placements.placement_type in {{ codes('placement_type', 'placed_for_adoption') }}
             and current_placements.adoption_combined_start_date
             <= (cohort.snapshot_date - interval '{{ placement_months }} months')::date,
             false

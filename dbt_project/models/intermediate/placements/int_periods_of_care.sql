@@ -86,7 +86,7 @@ final as (
         periods.primary_need_code,
         periods.episode_count,
         legal_status_at_start.legal_status as legal_status_at_start,
-        coalesce(legal_status_at_start.legal_status in ('V3', 'V4'), false)
+        coalesce(legal_status_at_start.legal_status in {{ codes('legal_status', 'short_break') }}, false)
             as is_short_break_period
 
     from periods
