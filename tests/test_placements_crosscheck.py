@@ -115,7 +115,7 @@ def test_marts_equal_the_crosscheck(cscw, tmp_path: Path) -> None:
     rows = cscw.query(
         "select measure, period_end, numerator, denominator from marts.mart_placement_kpis "
         "where measure in ('three_plus_placements_12m', 'long_term_stability') "
-        "and is_complete_year and period_end >= %s",
+        "and team = 'all' and is_complete_period and period_end >= %s",
         (EXPECTED[0][0],),
     )
     got = {(m, p): (n, d) for m, p, n, d in rows}

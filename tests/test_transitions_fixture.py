@@ -214,10 +214,17 @@ def test_transitions_mart_is_pseudonymised(loaded):
     # March 2025: referrals dated in the month are R2B, R5B and R7C, all re-referrals
     # -> 3 / 3 = 1.0; the one step-down to early help is C4's on 2025-03-01 (matured, not
     # stepped back up) -> 0 / 1.
+    # the long KPI shape (docs/measures/kpi-shape.md): one row per measure x team x month
     kpi = loaded.query(
-        f"""select referrals, re_referrals, re_referral_rate, step_downs_to_eh,
-                   step_downs_to_eh_matured, step_downs_to_eh_stepped_back_up
-            from {schema}.mart_threshold_kpis_monthly where month_start = date '2025-03-01'"""
+        f"""select
+                max(denominator) filter (where measure = 're_referral'),
+                max(numerator) filter (where measure = 're_referral'),
+                max(rate) filter (where measure = 're_referral'),
+                max(numerator) filter (where measure = 'step_downs_to_early_help'),
+                max(denominator) filter (where measure = 'early_help_step_back_up'),
+                max(numerator) filter (where measure = 'early_help_step_back_up')
+            from {schema}.mart_threshold_kpis_monthly
+            where team = 'all' and period_start = date '2025-03-01'"""
     )
     assert [tuple(float(v) if v is not None and not isinstance(v, int) else v
                   for v in r) for r in kpi] == [(3, 3, 1.0, 1, 1, 0)]

@@ -1,7 +1,9 @@
 {#- Published. Placement-stability and review KPIs per reporting year (1 April - 31 March,
-    closing on each 31 March up to as_of) and for the year to date at as_of: numerator,
-    denominator and rate. Counts only, no identifiers. A measure whose source table the drop
-    did not carry is null (not available), never zero. -#}
+    closing on each 31 March up to as_of) and for the year to date at as_of, in the shared
+    long KPI shape (macros/kpi.sql, docs/measures/kpi-shape.md): numerator, denominator and
+    rate. Counts only, no identifiers. A measure whose source table the drop did not carry
+    is null (not available), never zero. Definitions:
+    docs/measures/placements-and-reviews.md. -#}
 with
 
 snapshot_dates as (
@@ -34,9 +36,9 @@ load_files as (
 
 ),
 
--- a table is available unless the load recorded it as absent
 availability as (
 
+    {#- a table is available unless the load recorded it as absent -#}
     select
         not coalesce(bool_or(not is_available) filter (
             where table_name = 'ssd_cla_placement'
@@ -61,14 +63,35 @@ sgo_exits as (
 
 ),
 
-three_plus as (
+periods_in_shape as (
+
+    {#- the reporting years in the shared shape's period columns (team: 'all' until the
+        by-team marts) -#}
+    select
+        snapshot_dates.snapshot_date,
+        'all' as team,
+        'reporting_year' as period_type,
+        snapshot_dates.reporting_year as period,
+        snapshot_dates.period_start,
+        snapshot_dates.period_end,
+        snapshot_dates.is_year_end as is_complete_period,
+        {{ as_of() }} as as_of,
+        availability.has_placements,
+        availability.has_reviews
+
+    from snapshot_dates
+    cross join availability
+
+),
+
+snapshot_counts as (
 
     select
         snapshot_dates.snapshot_date,
-        'three_plus_placements_12m' as measure,
-        count(*) filter (where snapshots.has_3plus_placements_12m) as numerator,
-        count(snapshots.person_id) as denominator,
-        'placements' as needs
+        count(*) filter (where snapshots.has_3plus_placements_12m) as three_plus_placements,
+        count(snapshots.person_id) as looked_after,
+        count(*) filter (where snapshots.long_term_stable) as long_term_stable,
+        count(*) filter (where snapshots.in_long_term_denominator) as long_term_denominator
 
     from snapshot_dates
     left join snapshots
@@ -77,30 +100,12 @@ three_plus as (
 
 ),
 
-long_term as (
+period_counts as (
 
     select
         snapshot_dates.snapshot_date,
-        'long_term_stability' as measure,
-        count(*) filter (where snapshots.long_term_stable) as numerator,
-        count(*) filter (where snapshots.in_long_term_denominator) as denominator,
-        'placements' as needs
-
-    from snapshot_dates
-    left join snapshots
-        on snapshot_dates.snapshot_date = snapshots.snapshot_date
-    group by snapshot_dates.snapshot_date
-
-),
-
-second_periods as (
-
-    select
-        snapshot_dates.snapshot_date,
-        'second_period_within_12m' as measure,
-        count(*) filter (where periods.second_period_within_12m) as numerator,
-        count(periods.cla_id) as denominator,
-        'episodes' as needs
+        count(*) filter (where periods.second_period_within_12m) as second_periods_within_12m,
+        count(periods.cla_id) as periods_started
 
     from snapshot_dates
     left join periods
@@ -109,14 +114,12 @@ second_periods as (
 
 ),
 
-sgo_breakdowns as (
+sgo_counts as (
 
     select
         snapshot_dates.snapshot_date,
-        'sgo_breakdown_within_1m' as measure,
-        count(*) filter (where sgo_exits.broke_down_within_1m) as numerator,
-        count(sgo_exits.cla_id) as denominator,
-        'episodes' as needs
+        count(*) filter (where sgo_exits.broke_down_within_1m) as sgo_breakdowns,
+        count(sgo_exits.cla_id) as sgo_exits
 
     from snapshot_dates
     left join sgo_exits
@@ -126,14 +129,12 @@ sgo_breakdowns as (
 
 ),
 
-reviews_on_time as (
+review_counts as (
 
     select
         snapshot_dates.snapshot_date,
-        'reviews_on_time' as measure,
-        count(*) filter (where reviews.on_time) as numerator,
-        count(reviews.cla_id) as denominator,
-        'reviews' as needs
+        count(*) filter (where reviews.on_time) as reviews_on_time,
+        count(reviews.cla_id) as reviews_due
 
     from snapshot_dates
     left join reviews
@@ -142,56 +143,46 @@ reviews_on_time as (
 
 ),
 
-measures as (
-
-    select * from three_plus
-    union all
-    select * from long_term
-    union all
-    select * from second_periods
-    union all
-    select * from sgo_breakdowns
-    union all
-    select * from reviews_on_time
-
-),
-
-available as (
+counted as (
 
     select
-        measures.snapshot_date,
-        measures.measure,
-        case
-            when measures.needs = 'placements' and not availability.has_placements then false
-            when measures.needs = 'reviews' and not availability.has_reviews then false
-            else true
-        end as is_available,
-        measures.numerator,
-        measures.denominator
+        periods_in_shape.*,
+        snapshot_counts.three_plus_placements,
+        snapshot_counts.looked_after,
+        snapshot_counts.long_term_stable,
+        snapshot_counts.long_term_denominator,
+        period_counts.second_periods_within_12m,
+        period_counts.periods_started,
+        sgo_counts.sgo_breakdowns,
+        sgo_counts.sgo_exits,
+        review_counts.reviews_on_time,
+        review_counts.reviews_due
 
-    from measures
-    cross join availability
+    from periods_in_shape
+    inner join snapshot_counts on periods_in_shape.snapshot_date = snapshot_counts.snapshot_date
+    inner join period_counts on periods_in_shape.snapshot_date = period_counts.snapshot_date
+    inner join sgo_counts on periods_in_shape.snapshot_date = sgo_counts.snapshot_date
+    inner join review_counts on periods_in_shape.snapshot_date = review_counts.snapshot_date
 
 ),
+
+{#- the measures, each written once: its name, its counts and the input it needs -#}
+{%- set measures = [
+    {'measure': 'three_plus_placements_12m', 'numerator': 'three_plus_placements',
+     'denominator': 'looked_after', 'available': 'counted.has_placements'},
+    {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
+     'denominator': 'long_term_denominator', 'available': 'counted.has_placements'},
+    {'measure': 'second_period_within_12m', 'numerator': 'second_periods_within_12m',
+     'denominator': 'periods_started'},
+    {'measure': 'sgo_breakdown_within_1m', 'numerator': 'sgo_breakdowns',
+     'denominator': 'sgo_exits'},
+    {'measure': 'reviews_on_time', 'numerator': 'reviews_on_time',
+     'denominator': 'reviews_due', 'available': 'counted.has_reviews'},
+] %}
 
 final as (
 
-    select
-        available.measure,
-        snapshot_dates.reporting_year,
-        snapshot_dates.period_start,
-        snapshot_dates.period_end,
-        snapshot_dates.is_year_end as is_complete_year,
-        case when available.is_available then available.numerator::integer end as numerator,
-        case when available.is_available then available.denominator::integer end as denominator,
-        case
-            when available.is_available
-                then round(available.numerator::numeric / nullif(available.denominator, 0), 4)
-        end as rate
-
-    from available
-    inner join snapshot_dates
-        on available.snapshot_date = snapshot_dates.snapshot_date
+    {{ kpi_rows(measures, from='counted') }}
 
 )
 

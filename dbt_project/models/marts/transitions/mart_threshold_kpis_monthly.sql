@@ -1,8 +1,10 @@
-{#- Published: the threshold, referral and CP plan measures per calendar month (counts,
-    numerators, denominators, rates). A rate is null when its denominator is 0; every
-    figure of a measure is null when the drop did not carry its input. The step-back-up
-    rates count only step-downs whose window has closed by as_of (matured), so a recent
-    month is not biased towards the children who have already stepped back up. -#}
+{#- Published: the threshold, referral and CP plan measures per calendar month, in the
+    shared long KPI shape (macros/kpi.sql, docs/measures/kpi-shape.md): one row per measure
+    x team x month with numerator, denominator and rate. A rate is null when its
+    denominator is 0; every figure of a measure is null when the drop did not carry its
+    input. The step-back-up rates count only step-downs whose window has closed by as_of
+    (matured), so a recent month is not biased towards the children who have already
+    stepped back up. Definitions: docs/measures/transitions-and-referrals.md. -#}
 with
 
 transitions as (
@@ -135,59 +137,38 @@ cp_end_counts as (
 
 counted as (
 
+    {#- one row per team x month with every count (team: 'all' until the by-team marts) -#}
     select
-        months.month_start,
-        (months.month_start + interval '1 month')::date > {{ as_of() }} as is_partial_month,
-        coalesce(transition_counts.step_downs, 0) as step_downs,
-        coalesce(transition_counts.step_downs_matured, 0) as step_downs_matured,
-        coalesce(transition_counts.step_downs_stepped_back_up, 0)
-            as step_downs_stepped_back_up,
-        case
-            when inputs.is_early_help_available
-                then coalesce(transition_counts.step_downs_to_eh, 0)
-        end as step_downs_to_eh,
-        case
-            when inputs.is_early_help_available
-                then coalesce(transition_counts.step_downs_to_eh_matured, 0)
-        end as step_downs_to_eh_matured,
-        case
-            when inputs.is_early_help_available
-                then coalesce(transition_counts.step_downs_to_eh_stepped_back_up, 0)
-        end as step_downs_to_eh_stepped_back_up,
-        coalesce(transition_counts.step_ups_to_cp_cla, 0) as step_ups_to_cp_cla,
-        case
-            when inputs.is_cin_assessments_available
-                then coalesce(transition_counts.step_ups_to_cp_cla_reassessed, 0)
-        end as step_ups_to_cp_cla_reassessed,
-        case
-            when inputs.is_close_authorisation_available
-                then coalesce(transition_counts.cin_step_downs, 0)
-        end as cin_step_downs,
-        case
-            when inputs.is_close_authorisation_available
-                then coalesce(transition_counts.cin_step_downs_approved, 0)
-        end as cin_step_downs_approved,
-        case
-            when inputs.is_cin_episodes_available then coalesce(referral_counts.referrals, 0)
-        end as referrals,
-        case
-            when inputs.is_cin_episodes_available then coalesce(referral_counts.re_referrals, 0)
-        end as re_referrals,
-        case
-            when inputs.is_cp_plans_available
-                then coalesce(cp_start_counts.cp_plans_started, 0)
-        end as cp_plans_started,
-        case
-            when inputs.is_cp_plans_available
-                then coalesce(cp_start_counts.repeat_cp_plans, 0)
-        end as repeat_cp_plans,
-        case
-            when inputs.is_cp_plans_available then coalesce(cp_end_counts.cp_plans_ended, 0)
-        end as cp_plans_ended,
-        case
-            when inputs.is_cp_plans_available
-                then coalesce(cp_end_counts.cp_plans_ended_2y_plus, 0)
-        end as cp_plans_ended_2y_plus
+        'all' as team,
+        'month' as period_type,
+        to_char(months.month_start, 'YYYY-MM') as period,
+        months.month_start as period_start,
+        least(
+            (months.month_start + interval '1 month' - interval '1 day')::date, {{ as_of() }}
+        ) as period_end,
+        (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
+        {{ as_of() }} as as_of,
+        inputs.is_early_help_available,
+        inputs.is_cin_assessments_available,
+        inputs.is_close_authorisation_available,
+        inputs.is_cin_episodes_available,
+        inputs.is_cp_plans_available,
+        transition_counts.step_downs,
+        transition_counts.step_downs_matured,
+        transition_counts.step_downs_stepped_back_up,
+        transition_counts.step_downs_to_eh,
+        transition_counts.step_downs_to_eh_matured,
+        transition_counts.step_downs_to_eh_stepped_back_up,
+        transition_counts.step_ups_to_cp_cla,
+        transition_counts.step_ups_to_cp_cla_reassessed,
+        transition_counts.cin_step_downs,
+        transition_counts.cin_step_downs_approved,
+        referral_counts.referrals,
+        referral_counts.re_referrals,
+        cp_start_counts.cp_plans_started,
+        cp_start_counts.repeat_cp_plans,
+        cp_end_counts.cp_plans_ended,
+        cp_end_counts.cp_plans_ended_2y_plus
 
     from months
     cross join inputs
@@ -198,45 +179,35 @@ counted as (
 
 ),
 
+{#- the measures, each written once: its name, its counts and the input it needs -#}
+{%- set measures = [
+    {'measure': 'step_downs', 'numerator': 'step_downs'},
+    {'measure': 'step_back_up',
+     'numerator': 'step_downs_stepped_back_up', 'denominator': 'step_downs_matured'},
+    {'measure': 'step_downs_to_early_help', 'numerator': 'step_downs_to_eh',
+     'available': 'counted.is_early_help_available'},
+    {'measure': 'early_help_step_back_up',
+     'numerator': 'step_downs_to_eh_stepped_back_up', 'denominator': 'step_downs_to_eh_matured',
+     'available': 'counted.is_early_help_available'},
+    {'measure': 'step_ups_to_cp_or_cla', 'numerator': 'step_ups_to_cp_cla'},
+    {'measure': 'reassessed_before_step_up',
+     'numerator': 'step_ups_to_cp_cla_reassessed', 'denominator': 'step_ups_to_cp_cla',
+     'available': 'counted.is_cin_assessments_available'},
+    {'measure': 'step_down_manager_approval',
+     'numerator': 'cin_step_downs_approved', 'denominator': 'cin_step_downs',
+     'available': 'counted.is_close_authorisation_available'},
+    {'measure': 're_referral', 'numerator': 're_referrals', 'denominator': 'referrals',
+     'available': 'counted.is_cin_episodes_available'},
+    {'measure': 'repeat_cp_plan', 'numerator': 'repeat_cp_plans', 'denominator': 'cp_plans_started',
+     'available': 'counted.is_cp_plans_available'},
+    {'measure': 'cp_plan_2y_plus',
+     'numerator': 'cp_plans_ended_2y_plus', 'denominator': 'cp_plans_ended',
+     'available': 'counted.is_cp_plans_available'},
+] %}
+
 final as (
 
-    select
-        counted.month_start,
-        {{ as_of() }} as as_of,
-        counted.is_partial_month,
-        counted.step_downs::integer as step_downs,
-        counted.step_downs_matured::integer as step_downs_matured,
-        counted.step_downs_stepped_back_up::integer as step_downs_stepped_back_up,
-        {{ transitions_rate('counted.step_downs_stepped_back_up', 'counted.step_downs_matured') }}
-            as step_back_up_rate,
-        counted.step_downs_to_eh::integer as step_downs_to_eh,
-        counted.step_downs_to_eh_matured::integer as step_downs_to_eh_matured,
-        counted.step_downs_to_eh_stepped_back_up::integer as step_downs_to_eh_stepped_back_up,
-        {{ transitions_rate(
-            'counted.step_downs_to_eh_stepped_back_up', 'counted.step_downs_to_eh_matured'
-        ) }} as eh_step_back_up_rate,
-        counted.step_ups_to_cp_cla::integer as step_ups_to_cp_cla,
-        counted.step_ups_to_cp_cla_reassessed::integer as step_ups_to_cp_cla_reassessed,
-        {{ transitions_rate(
-            'counted.step_ups_to_cp_cla_reassessed', 'counted.step_ups_to_cp_cla'
-        ) }} as reassessed_before_step_up_rate,
-        counted.cin_step_downs::integer as cin_step_downs,
-        counted.cin_step_downs_approved::integer as cin_step_downs_approved,
-        {{ transitions_rate('counted.cin_step_downs_approved', 'counted.cin_step_downs') }}
-            as manager_approval_rate,
-        counted.referrals::integer as referrals,
-        counted.re_referrals::integer as re_referrals,
-        {{ transitions_rate('counted.re_referrals', 'counted.referrals') }} as re_referral_rate,
-        counted.cp_plans_started::integer as cp_plans_started,
-        counted.repeat_cp_plans::integer as repeat_cp_plans,
-        {{ transitions_rate('counted.repeat_cp_plans', 'counted.cp_plans_started') }}
-            as repeat_cp_plan_rate,
-        counted.cp_plans_ended::integer as cp_plans_ended,
-        counted.cp_plans_ended_2y_plus::integer as cp_plans_ended_2y_plus,
-        {{ transitions_rate('counted.cp_plans_ended_2y_plus', 'counted.cp_plans_ended') }}
-            as cp_plans_2y_plus_rate
-
-    from counted
+    {{ kpi_rows(measures, from='counted') }}
 
 )
 
