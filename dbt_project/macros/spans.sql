@@ -1,4 +1,5 @@
-{#- The span convention of docs/measures.md, defined once.
+{#- The span convention (docs/measures/transitions-and-referrals.md#conventions), defined
+    once.
     A span [start, end) is open on day d when start <= d and (end is null or d < end).
     End dates are exclusive for overlap: a span ending on d and one starting on d are
     consecutive, not overlapping. -#}

@@ -1,5 +1,6 @@
 {#- One row per period of care (episodes sharing clae_cla_id) starting on or before as_of,
-    numbered per child, with the re-entry measures of measures.md section 2. -#}
+    numbered per child, with the re-entry measures
+    (docs/measures/placements-and-reviews.md#section-2-placement-stability). -#}
 with
 
 periods as (

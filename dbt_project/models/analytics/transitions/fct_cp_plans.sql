@@ -1,7 +1,8 @@
-{#- One row per child protection plan started on or before as_of (measures.md s.4):
-    repeat plan (DfE, formerly NI 65: any earlier CP plan of the child, however long ago)
-    and duration (CIN table D7: ended plans lasting cp_plan_long_duration_years or more).
-    Person level: restricted schema. -#}
+{#- One row per child protection plan started on or before as_of
+    (docs/measures/transitions-and-referrals.md#4-referral-and-cp-plan-measures): repeat
+    plan (DfE, formerly NI 65: any earlier CP plan of the child, however long ago) and
+    duration (CIN table D7: ended plans lasting cp_plan_long_duration_years or more). Person
+    level: restricted schema. -#}
 with
 
 cp_plans as (

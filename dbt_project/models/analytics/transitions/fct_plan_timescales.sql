@@ -1,7 +1,8 @@
-{#- One row per plan open on as_of (measures.md s.5): CIN plans, CP plans and periods of
-    care (plan_type CLA, plan_id = clae_cla_id), with their actions from ext_plan_actions.
-    Every action column is null (not available) when the drop did not carry
-    ext_plan_actions. Person level: restricted schema. -#}
+{#- One row per plan open on as_of
+    (docs/measures/transitions-and-referrals.md#5-plans-without-timescales): CIN plans, CP
+    plans and periods of care (plan_type CLA, plan_id = clae_cla_id), with their actions
+    from ext_plan_actions. Every action column is null (not available) when the drop did not
+    carry ext_plan_actions. Person level: restricted schema. -#}
 with
 
 cin_plans as (

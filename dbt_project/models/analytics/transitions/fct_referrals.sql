@@ -1,7 +1,8 @@
 {#- One row per referral (CIN episode) dated on or before as_of, with the DfE re-referral
-    flag (measures.md s.4): another referral of the same child dated within
-    re_referral_window_months before it. Every referral counts, a zero-length NFA referral
-    included. Person level: restricted schema. -#}
+    flag (docs/measures/transitions-and-referrals.md#4-referral-and-cp-plan-measures):
+    another referral of the same child dated within re_referral_window_months before it.
+    Every referral counts, a zero-length NFA referral included. Person level: restricted
+    schema. -#}
 with
 
 cin_episodes as (

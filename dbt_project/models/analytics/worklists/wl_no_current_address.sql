@@ -1,7 +1,7 @@
 {#- Children open at level 2-4 on as_of (an open CIN episode, CP plan or looked-after
-    episode) with no address open on as_of (measures.md s.6). level is the highest open
-    level. Same rows as the GX warning "current_address: current address known"
-    (expectations/warnings.yml); keep the two in step. -#}
+    episode) with no address open on as_of (docs/measures/record-completeness.md). level is
+    the highest open level. Same rows as the GX warning "current_address: current address
+    known" (expectations/warnings.yml); keep the two in step. -#}
 with
 
 cin_episodes as (

@@ -1,8 +1,9 @@
-{#- Every involvement that sets a threshold level, as one span per row (measures.md s.1):
-    4 CLA (period of care), 3 CP plan, 2 CIN episode, 1 early help episode.
-    as_of applied: spans starting after as_of are ignored, ends after as_of become open
-    (null). Spans that open nothing (zero length, or ending before they start) are dropped:
-    under the convention start <= d < end no day is open in them. -#}
+{#- Every involvement that sets a threshold level, as one span per row
+    (docs/measures/transitions-and-referrals.md#1-threshold-transitions): 4 CLA (period of
+    care), 3 CP plan, 2 CIN episode, 1 early help episode. as_of applied: spans starting
+    after as_of are ignored, ends after as_of become open (null). Spans that open nothing
+    (zero length, or ending before they start) are dropped: under the convention start <= d
+    < end no day is open in them. -#}
 with
 
 cla_episodes as (

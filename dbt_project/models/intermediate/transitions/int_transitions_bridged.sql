@@ -1,9 +1,10 @@
 {#- Transitions between collapsed level segments, with short level-0 gaps bridged
-    (measures.md s.1). A level-0 segment between two non-zero levels whose length
-    (segment_end - segment_start = the number of days at level 0) is <= transition_gap_days
-    is dropped: the transition goes straight from the level before it to the level after
-    it, dated on the day the new level starts, with gap_days = that length. A level-0
-    segment that is longer, or that is still running on as_of, is an exit. -#}
+    (docs/measures/transitions-and-referrals.md#1-threshold-transitions). A level-0 segment
+    between two non-zero levels whose length (segment_end - segment_start = the number of
+    days at level 0) is <= transition_gap_days is dropped: the transition goes straight from
+    the level before it to the level after it, dated on the day the new level starts, with
+    gap_days = that length. A level-0 segment that is longer, or that is still running on
+    as_of, is an exit. -#}
 with
 
 segments as (

@@ -91,11 +91,16 @@ snapshot_counts as (
         count(*) filter (where snapshots.has_3plus_placements_12m) as three_plus_placements,
         count(snapshots.person_id) as looked_after,
         count(*) filter (where snapshots.long_term_stable) as long_term_stable,
-        count(*) filter (where snapshots.in_long_term_denominator) as long_term_denominator
+        count(*) filter (where snapshots.in_long_term_denominator) as long_term_denominator,
+        count(*) filter (
+            where snapshot_periods.is_second_or_subsequent_period
+        ) as looked_after_second_or_later_period
 
     from snapshot_dates
     left join snapshots
         on snapshot_dates.snapshot_date = snapshots.snapshot_date
+    left join periods as snapshot_periods
+        on snapshots.cla_id = snapshot_periods.cla_id
     group by snapshot_dates.snapshot_date
 
 ),
@@ -105,6 +110,9 @@ period_counts as (
     select
         snapshot_dates.snapshot_date,
         count(*) filter (where periods.second_period_within_12m) as second_periods_within_12m,
+        count(*) filter (
+            where periods.is_second_or_subsequent_period
+        ) as second_or_later_periods_started,
         count(periods.cla_id) as periods_started
 
     from snapshot_dates
@@ -151,7 +159,9 @@ counted as (
         snapshot_counts.looked_after,
         snapshot_counts.long_term_stable,
         snapshot_counts.long_term_denominator,
+        snapshot_counts.looked_after_second_or_later_period,
         period_counts.second_periods_within_12m,
+        period_counts.second_or_later_periods_started,
         period_counts.periods_started,
         sgo_counts.sgo_breakdowns,
         sgo_counts.sgo_exits,
@@ -173,6 +183,10 @@ counted as (
     {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
      'denominator': 'long_term_denominator', 'available': 'counted.has_placements'},
     {'measure': 'second_period_within_12m', 'numerator': 'second_periods_within_12m',
+     'denominator': 'periods_started'},
+    {'measure': 'second_or_later_period_looked_after',
+     'numerator': 'looked_after_second_or_later_period', 'denominator': 'looked_after'},
+    {'measure': 'second_or_later_period_started', 'numerator': 'second_or_later_periods_started',
      'denominator': 'periods_started'},
     {'measure': 'sgo_breakdown_within_1m', 'numerator': 'sgo_breakdowns',
      'denominator': 'sgo_exits'},

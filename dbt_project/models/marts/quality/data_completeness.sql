@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 
-{#- Record completeness night by night (measures.md s.6), for BI charts such as "% of
-    looked-after children with a known current location".
+{#- Record completeness night by night (docs/measures/record-completeness.md), for BI
+    charts such as "% of looked-after children with a known current location".
 
     A VIEW over dq (read through the staging views stg_dq__*), so it is always current
     without a rebuild; it shows only runs that were PUBLISHED (dq.pipeline_runs), so what
