@@ -12,8 +12,8 @@ password set by hand is left alone).
 
 The publish step calls :func:`grant_published` inside the swap transaction, so the roles and
 their grants are (re)applied every published night; the worklist models also re-grant
-``cscw_casework`` when dbt rebuilds them (their `grants:` config), so caseworkers keep their lists on a
-night whose marts are not published.
+``cscw_casework`` when dbt rebuilds them (their ``grants:`` config), so caseworkers keep
+their lists on a night whose marts are not published.
 """
 
 from __future__ import annotations
