@@ -16,7 +16,8 @@ periods as (
 reviews as (
 
     select * from {{ ref('stg_ssd__cla_reviews') }}
-    where not coalesce(is_cancelled, false)
+    where
+        not coalesce(is_cancelled, false)
         and review_date is not null
         and review_date <= {{ as_of() }}
 
@@ -50,10 +51,20 @@ held_scheduled as (
         held.*,
         case
             when held.review_number = 1
-                then {{ add_working_days('held.period_start_date', var('first_review_working_days')) }}
+                then
+                    {{ add_working_days(
+                        'held.period_start_date', var('first_review_working_days')
+                    ) }}
             when held.review_number = 2
-                then (held.previous_review_date + interval '{{ var("second_review_months") }} months')::date
-            else (held.previous_review_date + interval '{{ var("later_review_months") }} months')::date
+                then
+                    (
+                        held.previous_review_date
+                        + interval '{{ var("second_review_months") }} months'
+                    )::date
+            else
+                (
+                    held.previous_review_date + interval '{{ var("later_review_months") }} months'
+                )::date
         end as due_date
 
     from held
@@ -69,7 +80,9 @@ last_held as (
 
     from held
     where (cla_id, review_number) in (
-        select held_max.cla_id, max(held_max.review_number)
+        select
+            held_max.cla_id,
+            max(held_max.review_number)
         from held as held_max
         group by held_max.cla_id
     )
@@ -88,7 +101,10 @@ next_due as (
             when last_held.review_number is null
                 then {{ add_working_days('periods.start_date', var('first_review_working_days')) }}
             when last_held.review_number = 1
-                then (last_held.review_date + interval '{{ var("second_review_months") }} months')::date
+                then
+                    (
+                        last_held.review_date + interval '{{ var("second_review_months") }} months'
+                    )::date
             else (last_held.review_date + interval '{{ var("later_review_months") }} months')::date
         end as due_date
 

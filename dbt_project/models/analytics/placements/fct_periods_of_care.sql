@@ -14,13 +14,16 @@ sequenced as (
     select
         periods.*,
         row_number() over (
-            partition by person_id order by start_date, cla_id
+            partition by periods.person_id order by periods.start_date, periods.cla_id
         )::integer as period_of_care_number,
-        lag(start_date) over (partition by person_id order by start_date, cla_id)
+        lag(periods.start_date)
+            over (partition by periods.person_id order by periods.start_date, periods.cla_id)
             as previous_start_date,
-        lag(end_date) over (partition by person_id order by start_date, cla_id)
+        lag(periods.end_date)
+            over (partition by periods.person_id order by periods.start_date, periods.cla_id)
             as previous_end_date,
-        lag(end_reason) over (partition by person_id order by start_date, cla_id)
+        lag(periods.end_reason)
+            over (partition by periods.person_id order by periods.start_date, periods.cla_id)
             as previous_end_reason
 
     from periods
@@ -44,21 +47,28 @@ final as (
         previous_end_reason,
         period_of_care_number >= 2 as is_second_or_subsequent_period,
         coalesce(
-            {{ within_months('previous_start_date', 'start_date', var('second_period_window_months')) }},
+            {{ within_months(
+                'previous_start_date', 'start_date', var('second_period_window_months')
+            ) }},
             false
         ) as second_period_within_12m,
         coalesce(
             previous_end_reason in {{ codes('episode_end_reason', 'special_guardianship_order') }}
             and previous_end_date <= start_date
-            and {{ within_months('previous_end_date', 'start_date', var('sgo_breakdown_window_months')) }},
+            and {{ within_months(
+                'previous_end_date', 'start_date', var('sgo_breakdown_window_months')
+            ) }},
             false
         ) as sgo_breakdown_within_1m,
         coalesce(
             previous_end_date <= start_date
-            and {{ within_months('previous_end_date', 'start_date', var('returned_to_care_window_months')) }},
+            and {{ within_months(
+                'previous_end_date', 'start_date', var('returned_to_care_window_months')
+            ) }},
             false
         ) as returned_to_care_within_12m,
-        end_reason in {{ codes('episode_end_reason', 'special_guardianship_order') }} as ended_with_sgo
+        end_reason in {{ codes('episode_end_reason', 'special_guardianship_order') }}
+            as ended_with_sgo
 
     from sequenced
 

@@ -54,8 +54,9 @@ first_review_after as (
 
     from changes
     inner join reviews
-        on changes.person_id = reviews.person_id
-        and reviews.review_date >= changes.change_date
+        on
+            changes.person_id = reviews.person_id
+            and changes.change_date <= reviews.review_date
     group by changes.placement_id
 
 ),

@@ -54,18 +54,21 @@ checked as (
         open_placements.placement_id,
         open_placements.placement_type,
         coalesce(open_placements.open_placements, 0)::integer as open_placements,
-        nullif(concat_ws('; ',
+        nullif(concat_ws(
+            '; ',
             case
                 when open_placements.person_id is null then 'no open placement'
                 when open_placements.open_placements > 1 then 'more than one open placement'
             end,
             case
-                when open_placements.person_id is not null
+                when
+                    open_placements.person_id is not null
                     and open_placements.placement_type is null
                     then 'placement type'
             end,
             case
-                when open_placements.person_id is not null
+                when
+                    open_placements.person_id is not null
                     and (
                         open_placements.postcode is null
                         or open_placements.postcode !~ '^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$'
@@ -73,28 +76,34 @@ checked as (
                     then 'valid postcode'
             end,
             case
-                when open_placements.person_id is not null
+                when
+                    open_placements.person_id is not null
                     and open_placements.provider is null
                     and not coalesce(
                         open_placements.placement_type in {{ codes('placement_type', 'temporary') }}
-                        or open_placements.placement_type like 'Z1%', false)
+                        or open_placements.placement_type like 'Z1%', false
+                    )
                     then 'provider'
             end,
             case
-                when open_placements.person_id is not null
+                when
+                    open_placements.person_id is not null
                     and open_placements.urn is null
                     and not coalesce(
                         open_placements.placement_type in {{ codes('placement_without_urn') }}
-                        or open_placements.placement_type in {{ codes('placement_type', 'temporary') }}
-                        or open_placements.placement_type like 'Z1%', false)
+                        or open_placements.placement_type
+                        in {{ codes('placement_type', 'temporary') }}
+                        or open_placements.placement_type like 'Z1%', false
+                    )
                     then 'URN'
             end
         ), '') as what_is_missing
 
     from looked_after
     left join open_placements
-        on looked_after.person_id = open_placements.person_id
-        and open_placements.latest = 1
+        on
+            looked_after.person_id = open_placements.person_id
+            and open_placements.latest = 1
 
 ),
 

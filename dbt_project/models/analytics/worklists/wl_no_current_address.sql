@@ -30,19 +30,25 @@ addresses as (
 
 open_levels as (
 
-    select person_id, 2 as level
+    select
+        person_id,
+        2 as level
     from cin_episodes
     where {{ is_open_on('referral_date', 'close_date', as_of()) }}
 
     union all
 
-    select person_id, 3 as level
+    select
+        person_id,
+        3 as level
     from cp_plans
     where {{ is_open_on('start_date', 'end_date', as_of()) }}
 
     union all
 
-    select person_id, 4 as level
+    select
+        person_id,
+        4 as level
     from cla_episodes
     where {{ is_open_on('start_date', 'end_date', as_of()) }}
 
@@ -50,7 +56,9 @@ open_levels as (
 
 open_children as (
 
-    select person_id, max(level) as level
+    select
+        person_id,
+        max(level) as level
     from open_levels
     where person_id is not null
     group by person_id

@@ -29,19 +29,28 @@ plan_actions as (
 
 open_plans as (
 
-    select 'CIN' as plan_type, cin_plan_id as plan_id, person_id
+    select
+        'CIN' as plan_type,
+        cin_plan_id as plan_id,
+        person_id
     from cin_plans
     where {{ is_open_on('start_date', 'end_date', as_of()) }}
 
     union all
 
-    select 'CP' as plan_type, cp_plan_id as plan_id, person_id
+    select
+        'CP' as plan_type,
+        cp_plan_id as plan_id,
+        person_id
     from cp_plans
     where {{ is_open_on('start_date', 'end_date', as_of()) }}
 
     union all
 
-    select distinct 'CLA' as plan_type, cla_id as plan_id, person_id
+    select distinct
+        'CLA' as plan_type,
+        cla_id as plan_id,
+        person_id
     from cla_episodes
     where {{ is_open_on('start_date', 'end_date', as_of()) }}
 

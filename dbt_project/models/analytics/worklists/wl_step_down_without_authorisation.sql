@@ -18,7 +18,8 @@ final as (
         close_date,
         nullif(btrim(close_authorised_by), '') as close_authorised_by,
         close_authorised_date,
-        concat_ws('; ',
+        concat_ws(
+            '; ',
             case when nullif(btrim(close_authorised_by), '') is null then 'authorised by' end,
             case when close_authorised_date is null then 'authorised date' end
         ) as what_is_missing,

@@ -42,7 +42,7 @@ flagged as (
     select
         dates.calendar_date,
         extract(isodow from dates.calendar_date)::integer as iso_day_of_week,
-        exists (
+        exists(
             select 1 from bank_holidays
             where bank_holidays.holiday_date = dates.calendar_date
         ) as is_bank_holiday

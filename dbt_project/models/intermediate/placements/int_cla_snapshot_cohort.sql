@@ -45,10 +45,13 @@ looked_after as (
 
     from snapshot_dates
     inner join periods
-        on {{ is_open_on('periods.start_date', 'periods.end_date', 'snapshot_dates.snapshot_date') }}
+        on
+            {{ is_open_on(
+                'periods.start_date', 'periods.end_date', 'snapshot_dates.snapshot_date'
+            ) }}
     order by
-        snapshot_dates.snapshot_date,
-        periods.person_id,
+        snapshot_dates.snapshot_date asc,
+        periods.person_id asc,
         periods.start_date desc,
         periods.cla_id desc
 
@@ -63,11 +66,14 @@ legal_status_on_day as (
 
     from looked_after
     inner join legal_statuses
-        on looked_after.person_id = legal_statuses.person_id
-        and {{ is_open_on('legal_statuses.start_date', 'legal_statuses.end_date', 'looked_after.snapshot_date') }}
+        on
+            looked_after.person_id = legal_statuses.person_id
+            and {{ is_open_on(
+                'legal_statuses.start_date', 'legal_statuses.end_date', 'looked_after.snapshot_date'
+            ) }}
     order by
-        looked_after.snapshot_date,
-        looked_after.person_id,
+        looked_after.snapshot_date asc,
+        looked_after.person_id asc,
         legal_statuses.start_date desc,
         legal_statuses.legal_status_id desc
 
@@ -92,11 +98,15 @@ cohort as (
 
     from looked_after
     left join legal_status_on_day
-        on looked_after.snapshot_date = legal_status_on_day.snapshot_date
-        and looked_after.person_id = legal_status_on_day.person_id
+        on
+            looked_after.snapshot_date = legal_status_on_day.snapshot_date
+            and looked_after.person_id = legal_status_on_day.person_id
     left join persons
         on looked_after.person_id = persons.person_id
-    where coalesce(legal_status_on_day.legal_status not in {{ codes('legal_status', 'short_break') }}, true)
+    where
+        coalesce(
+            legal_status_on_day.legal_status not in {{ codes('legal_status', 'short_break') }}, true
+        )
 
 ),
 

@@ -39,8 +39,9 @@ placement_counts as (
 
     from cohort
     inner join placements
-        on cohort.person_id = placements.person_id
-        and placements.start_date <= cohort.snapshot_date
+        on
+            cohort.person_id = placements.person_id
+            and cohort.snapshot_date >= placements.start_date
     group by cohort.snapshot_date, cohort.person_id
 
 ),
@@ -61,15 +62,17 @@ current_placements as (
 
     from cohort
     inner join placements
-        on cohort.cla_id = placements.cla_id
-        and placements.start_date <= cohort.snapshot_date
-    window placement_order as (
-        partition by cohort.snapshot_date, cohort.person_id
-        order by placements.start_date desc, placements.placement_id desc
-    )
+        on
+            cohort.cla_id = placements.cla_id
+            and cohort.snapshot_date >= placements.start_date
+    window
+        placement_order as (
+            partition by cohort.snapshot_date, cohort.person_id
+            order by placements.start_date desc, placements.placement_id desc
+        )
     order by
-        cohort.snapshot_date,
-        cohort.person_id,
+        cohort.snapshot_date asc,
+        cohort.person_id asc,
         placements.start_date desc,
         placements.placement_id desc
 
@@ -81,10 +84,15 @@ current_with_adoption as (
     select
         current_placements.*,
         case
-            when previous_placement_id is not null then (
-                start_date - (
-                    least(coalesce(previous_end_date, start_date), start_date)
-                    - previous_start_date
+            when current_placements.previous_placement_id is not null then (
+                current_placements.start_date - (
+                    least(
+                        coalesce(
+                            current_placements.previous_end_date, current_placements.start_date
+                        ),
+                        current_placements.start_date
+                    )
+                    - current_placements.previous_start_date
                 )
             )
         end as adoption_combined_start_date
@@ -123,7 +131,8 @@ measured as (
             false
         ) as is_placement_long_term,
         coalesce(
-            current_placements.placement_type in {{ codes('placement_type', 'placed_for_adoption') }}
+            current_placements.placement_type
+            in {{ codes('placement_type', 'placed_for_adoption') }}
             and current_placements.adoption_combined_start_date
             <= (cohort.snapshot_date - interval '{{ placement_months }} months')::date,
             false
@@ -131,11 +140,13 @@ measured as (
 
     from cohort
     left join placement_counts
-        on cohort.snapshot_date = placement_counts.snapshot_date
-        and cohort.person_id = placement_counts.person_id
+        on
+            cohort.snapshot_date = placement_counts.snapshot_date
+            and cohort.person_id = placement_counts.person_id
     left join current_with_adoption as current_placements
-        on cohort.snapshot_date = current_placements.snapshot_date
-        and cohort.person_id = current_placements.person_id
+        on
+            cohort.snapshot_date = current_placements.snapshot_date
+            and cohort.person_id = current_placements.person_id
 
 ),
 

@@ -24,12 +24,13 @@ ranked as (
     select
         episodes.*,
         row_number() over (
-            partition by cla_id order by start_date, cla_episode_id
+            partition by episodes.cla_id order by episodes.start_date, episodes.cla_episode_id
         ) as first_rank,
         row_number() over (
-            partition by cla_id order by start_date desc, cla_episode_id desc
+            partition by episodes.cla_id
+            order by episodes.start_date desc, episodes.cla_episode_id desc
         ) as last_rank,
-        count(*) over (partition by cla_id) as episode_count
+        count(*) over (partition by episodes.cla_id) as episode_count
 
     from episodes
 
@@ -51,8 +52,9 @@ periods as (
 
     from ranked as first_episode
     inner join ranked as last_episode
-        on first_episode.cla_id = last_episode.cla_id
-        and last_episode.last_rank = 1
+        on
+            first_episode.cla_id = last_episode.cla_id
+            and last_episode.last_rank = 1
     where first_episode.first_rank = 1
 
 ),
@@ -69,8 +71,11 @@ legal_status_at_start as (
 
     from periods
     inner join legal_statuses
-        on periods.person_id = legal_statuses.person_id
-        and {{ is_open_on('legal_statuses.start_date', 'legal_statuses.end_date', 'periods.start_date') }}
+        on
+            periods.person_id = legal_statuses.person_id
+            and {{ is_open_on(
+                'legal_statuses.start_date', 'legal_statuses.end_date', 'periods.start_date'
+            ) }}
 
 ),
 
@@ -86,13 +91,16 @@ final as (
         periods.primary_need_code,
         periods.episode_count,
         legal_status_at_start.legal_status as legal_status_at_start,
-        coalesce(legal_status_at_start.legal_status in {{ codes('legal_status', 'short_break') }}, false)
+        coalesce(
+            legal_status_at_start.legal_status in {{ codes('legal_status', 'short_break') }}, false
+        )
             as is_short_break_period
 
     from periods
     left join legal_status_at_start
-        on periods.cla_id = legal_status_at_start.cla_id
-        and legal_status_at_start.recency = 1
+        on
+            periods.cla_id = legal_status_at_start.cla_id
+            and legal_status_at_start.recency = 1
 
 )
 

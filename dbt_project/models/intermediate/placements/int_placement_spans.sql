@@ -43,7 +43,8 @@ final as (
         urn,
         -- the reason is only an ending's reason once the placement has ended by as_of
         case when end_date is not null then change_reason end as change_reason,
-        coalesce(placement_type in {{ codes('placement_type', 'temporary') }}, false) as is_temporary,
+        coalesce(placement_type in {{ codes('placement_type', 'temporary') }}, false)
+            as is_temporary,
         coalesce(
             end_date is not null
             and change_reason in {{ codes('placement_change_reason', 'unplanned') }},
@@ -52,7 +53,7 @@ final as (
         {% if var('count_temporary_placements') -%}
         true
         {%- else -%}
-        not coalesce(placement_type in {{ codes('placement_type', 'temporary') }}, false)
+            not coalesce(placement_type in {{ codes('placement_type', 'temporary') }}, false)
         {%- endif %} as is_counted
 
     from seen_as_of

@@ -131,8 +131,9 @@ sgo_counts as (
 
     from snapshot_dates
     left join sgo_exits
-        on sgo_exits.ended_with_sgo
-        and sgo_exits.end_date between snapshot_dates.period_start and snapshot_dates.period_end
+        on
+            sgo_exits.ended_with_sgo
+            and sgo_exits.end_date between snapshot_dates.period_start and snapshot_dates.period_end
     group by snapshot_dates.snapshot_date
 
 ),

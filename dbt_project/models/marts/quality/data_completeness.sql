@@ -35,8 +35,11 @@ published_runs as (
     from runs
     where
         status = 'published'
-        and exists (select 1 from results where results.run_id = runs.run_id)
-    order by as_of, finished_at desc, run_id desc
+        and exists (
+            select 1 from results
+            where results.run_id = runs.run_id
+        )
+    order by as_of asc, finished_at desc, run_id desc
 
 ),
 
