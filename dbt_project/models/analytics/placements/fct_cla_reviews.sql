@@ -82,7 +82,7 @@ last_held as (
     where (cla_id, review_number) in (
         select
             held_max.cla_id,
-            max(held_max.review_number)
+            max(held_max.review_number) as review_number
         from held as held_max
         group by held_max.cla_id
     )

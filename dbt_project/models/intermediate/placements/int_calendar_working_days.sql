@@ -31,9 +31,11 @@ bounds as (
 
 dates as (
 
-    select day::date as calendar_date
+    select calendar_days.calendar_day::date as calendar_date
     from bounds
-    cross join lateral generate_series(bounds.first_date, bounds.last_date, interval '1 day') as day
+    cross join lateral generate_series(
+        bounds.first_date, bounds.last_date, interval '1 day'
+    ) as calendar_days (calendar_day)
 
 ),
 

@@ -27,10 +27,10 @@ bounds as (
 
 year_ends as (
 
-    select make_date(year_number, 3, 31) as snapshot_date
+    select make_date(years.year_number, 3, 31) as snapshot_date
     from bounds
-    cross join lateral generate_series(bounds.first_year, bounds.last_year) as year_number
-    where make_date(year_number, 3, 31) <= {{ as_of() }}
+    cross join lateral generate_series(bounds.first_year, bounds.last_year) as years (year_number)
+    where make_date(years.year_number, 3, 31) <= {{ as_of() }}
 
 ),
 
