@@ -1,6 +1,11 @@
+{#- Ephemeral, not a view: marts.data_completeness is a view over dq that must outlive
+    tonight's build (a night that fails keeps yesterday's marts). dbt replaces a view by
+    dropping the old one with CASCADE, which would drop the published view with it; inlined
+    as a CTE, the staging step leaves data_completeness depending on the dq tables alone. -#}
+{{ config(materialized='ephemeral') }}
+
 {#- dq.validation_results as the rest of the project reads it: one row per expectation
-    per run, written by csc_warehouse.validate (not by dbt). A view, so data_completeness
-    always shows what is in dq now. -#}
+    per run, written by csc_warehouse.validate (not by dbt). -#}
 with
 
 source as (
