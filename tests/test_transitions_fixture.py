@@ -217,12 +217,12 @@ def test_transitions_mart_is_pseudonymised(loaded):
     # the long KPI shape (docs/measures/kpi-shape.md): one row per measure x team x month
     kpi = loaded.query(
         f"""select
-                max(denominator) filter (where measure = 're_referral'),
-                max(numerator) filter (where measure = 're_referral'),
-                max(rate) filter (where measure = 're_referral'),
-                max(numerator) filter (where measure = 'step_downs_to_early_help'),
-                max(denominator) filter (where measure = 'early_help_step_back_up'),
-                max(numerator) filter (where measure = 'early_help_step_back_up')
+                max(denominator) filter (where measure = 're_referral_rate'),
+                max(numerator) filter (where measure = 're_referral_rate'),
+                max(rate) filter (where measure = 're_referral_rate'),
+                max(numerator) filter (where measure = 'step_downs_to_eh'),
+                max(denominator) filter (where measure = 'eh_step_back_up_rate'),
+                max(numerator) filter (where measure = 'eh_step_back_up_rate')
             from {schema}.mart_threshold_kpis_monthly
             where team = 'all' and period_start = date '2025-03-01'"""
     )
