@@ -403,8 +403,8 @@ def test_generated_drop_passes_the_loaders_contract_check(tmp_path: Path) -> Non
     from csc_warehouse.config import get_settings
     from csc_warehouse.contract import load_contract
     from csc_warehouse.drop import open_drop
-    from csc_warehouse.load.ssd import SsdLoader
+    from csc_warehouse.load.ssd import check_ssd_drop
 
     res = generate_drop(tmp_path / AS_OF.isoformat(), children=200, seed=1, as_of=AS_OF)
-    infos, ignored = SsdLoader("", get_settings()).check(open_drop(res.path))
+    infos, ignored = check_ssd_drop(open_drop(res.path), get_settings())
     assert set(infos) == set(load_contract().tables) and ignored == []

@@ -392,7 +392,8 @@ def test_the_single_parse_date_check_agrees_with_iso_date(db):
     cscw_private.iso_date returns, and marks every non-blank value it cannot parse."""
     from psycopg2 import sql
 
-    from csc_warehouse.load.ssd import _BAD_DATE, _date_expr
+    from csc_warehouse.load.row_checks import BAD_DATE as _BAD_DATE
+    from csc_warehouse.load.row_checks import date_expr as _date_expr
 
     url, _ = db
     values = ["2026-11-27", " 2026-11-27 ", "2026-11-27 10:00:00", "2026-11-27T10:00",
@@ -423,7 +424,7 @@ def test_canonical_predicates_accept_only_what_the_full_checks_leave_unchanged(d
 
     from csc_warehouse.contract import Column, load_contract
     from csc_warehouse.load.canonical import column_predicate
-    from csc_warehouse.load.ssd import _date_expr
+    from csc_warehouse.load.row_checks import date_expr as _date_expr
 
     url, _ = db
     contract = load_contract()

@@ -1,14 +1,20 @@
-"""A drop: one night's folder of CSV files, plus an optional manifest.json.
+"""A drop: one night's folder of CSV files, plus an optional manifest.json; and the one
+place that decides what kind of drop it is (SSD or SSDA903, :func:`detect_format`).
 
 Layout (extract contract, "Delivery"): ``landing/<YYYY-MM-DD>/<table>.csv`` and optionally
 ``manifest.json``::
 
     {"drop_date": "2026-11-27", "contract_version": 1, "format": "ssd",
      "files": {"ssd_person.csv": {"rows": 200, "sha256": "..."}, ...}}
+
+An SSDA903 drop is a folder of return files (``episodes.csv``, ``header.csv``, ...), several
+years side by side as ``2019-episodes.csv`` / ``2019_episodes.csv`` and/or one sub-folder per
+return (``2019/episodes.csv``); see ``load/ssda903/``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -34,8 +40,6 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def count_csv_rows(path: Path) -> int:
     """Data rows of a CSV file (RFC 4180: quoted fields may hold newlines)."""
-    import csv
-
     with path.open(newline="", encoding="latin-1") as f:  # byte-transparent for counting
         return max(sum(1 for _ in csv.reader(f)) - 1, 0)
 
@@ -51,24 +55,70 @@ class Drop:
         return sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
 
 
-_903_EPISODES = re.compile(r"^(\d{4}[-_])?episodes\.csv$", re.IGNORECASE)
+# --- what kind of drop is this ---------------------------------------------------------
+#: the input formats a drop can be in
+FORMATS = ("ssd", "903")
+#: SSDA903 return files mapped onto contract tables: kind -> the columns each must have
+FILES_903: dict[str, tuple[str, ...]] = {
+    "episodes": ("CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC"),
+    "header": ("CHILD", "SEX", "DOB", "ETHNIC"),
+    "reviews": ("CHILD", "REVIEW"),
+    "missing": ("CHILD", "MIS_START"),
+}
+#: 903 files recognised but with no contract table (kept in the archive, listed as ignored)
+UNMAPPED_903 = ("uasc", "previous_permanence", "oc2", "oc3", "ad1", "placed_for_adoption",
+                "placed_for_adoption_errors", "sw_episodes", "dolo", "prev_perm")
+#: the 903 files whose presence makes a drop SSDA903 when its format is not given
+_MARKS_903 = ("episodes", "header")
+#: the order of a plain (un-dated) 903 return: after every dated one
+LATEST_RETURN = 10**6
+_903_NAME = re.compile(r"^(?:(?P<year>\d{4})[-_])?(?P<kind>[a-z0-9_]+)$")
 _903_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-def _903_episode_files(path: Path) -> list[Path]:
-    found = [p for p in path.iterdir() if p.is_file() and _903_EPISODES.match(p.name)]
-    for sub in (p for p in path.iterdir() if p.is_dir()):
-        found += [p for p in sub.iterdir() if p.is_file() and _903_EPISODES.match(p.name)]
-    return sorted(found)
+def drop_files(drop_path: Path) -> list[Path]:
+    """Every file of a drop folder and of its sub-folders (one level: a 903 return each)."""
+    files = [p for p in drop_path.iterdir() if p.is_file()]
+    for sub in sorted(p for p in drop_path.iterdir() if p.is_dir()):
+        files += [p for p in sub.iterdir() if p.is_file()]
+    return sorted(files)
+
+
+def kind_of_903_file(path: Path, drop_path: Path) -> tuple[str, int] | None:
+    """(kind, return order) of a file as an SSDA903 return file names it: ``episodes``,
+    ``2019-episodes``, ``2019_episodes``, ``2019/episodes`` (the year orders the returns;
+    a plain name is the latest). None when the name cannot be one."""
+    m = _903_NAME.match(path.stem.lower())
+    if not m:
+        return None
+    order = int(m.group("year")) if m.group("year") else LATEST_RETURN
+    if path.parent != drop_path:
+        folder = path.parent.name
+        if folder.isdigit():
+            order = int(folder) if not m.group("year") else order
+    return m.group("kind"), order
+
+
+def _903_files(path: Path, kinds: tuple[str, ...]) -> list[Path]:
+    return [p for p in drop_files(path) if p.suffix.lower() == ".csv"
+            and (kind_of_903_file(p, path) or ("",))[0] in kinds]
+
+
+def detect_format(drop_path: Path, requested: str | None = None) -> str:
+    """"ssd" or "903": as requested, else SSDA903 when the drop holds a 903 episodes or
+    header file (any of the namings above), else SSD."""
+    if requested and requested != "auto":
+        if requested not in FORMATS:
+            raise DropError(f"unknown drop format {requested!r} (ssd, 903 or auto)")
+        return requested
+    return "903" if _903_files(drop_path, _MARKS_903) else "ssd"
 
 
 def infer_903_drop_date(path: Path) -> dt.date | None:
     """The drop date of a manifest-less SSDA903 folder whose name is not a date: the latest
     DECOM or DEC in its episodes files (a return describes care up to that day), never
     later than today. None when the folder holds no 903 episodes file."""
-    import csv
-
-    files = _903_episode_files(path)
+    files = _903_files(path, ("episodes",))
     if not files:
         return None
     latest: dt.date | None = None

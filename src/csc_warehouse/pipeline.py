@@ -15,7 +15,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from csc_warehouse.config import Settings, get_settings
-from csc_warehouse.drop import DropError, find_drop_for, open_drop
+from csc_warehouse.drop import detect_format, find_drop_for, open_drop
+from csc_warehouse.load.history import record_history as apply_history
+from csc_warehouse.load.ssd import SsdLoader, check_ssd_drop
+from csc_warehouse.load.ssda903 import Ssda903Loader, check_903_drop
+from csc_warehouse.publish import publish as swap
+from csc_warehouse.publish import record_failure
+from csc_warehouse.validate.run import validate as run_validation
+from csc_warehouse.warehouse import warehouse_url
+from csc_warehouse.warehouse.schemas import bootstrap
 
 log = logging.getLogger("csc_warehouse.pipeline")
 
@@ -52,21 +60,7 @@ def read_task_errors(run_id: str, settings: Settings | None = None) -> list[str]
 
 
 def _url(settings: Settings) -> str:
-    from csc_warehouse.warehouse import warehouse_url
-
     return warehouse_url(settings)
-
-
-def detect_format(drop_path: Path, requested: str | None = None) -> str:
-    """"ssd" or "903": as requested, else from the file names."""
-    if requested and requested != "auto":
-        if requested not in ("ssd", "903"):
-            raise DropError(f"unknown drop format {requested!r} (ssd, 903 or auto)")
-        return requested
-    names = {p.name.lower() for p in drop_path.glob("*.csv")}
-    if "episodes.csv" in names or "header.csv" in names:
-        return "903"
-    return "ssd"
 
 
 def find_drop(logical_date: dt.date, drop: str | None = None,
@@ -86,14 +80,10 @@ def check_drop(drop: str, fmt: str | None = None, settings: Settings | None = No
     fmt = detect_format(path, fmt)
     d = open_drop(path)
     if fmt == "903":
-        from csc_warehouse.load.ssda903 import check_903_drop
-
-        files = check_903_drop(d)
+        files = check_903_drop(d, settings)
         return {"format": fmt, "files": files, "ignored": []}
-    from csc_warehouse.load.ssd import SsdLoader
-
     # the manifest's row counts are compared with what COPY reads, in load_raw
-    infos, ignored = SsdLoader("", settings).check(d, count_rows=False)
+    infos, ignored = check_ssd_drop(d, settings, count_rows=False)
     return {
         "format": fmt,
         "files": {t: {"encoding": i.encoding, "columns": len(i.header)} for t, i in infos.items()},
@@ -104,8 +94,6 @@ def check_drop(drop: str, fmt: str | None = None, settings: Settings | None = No
 def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
              settings: Settings | None = None) -> dict:
     """Bootstrap the warehouse and load the drop into raw (idempotent per drop)."""
-    from csc_warehouse.warehouse.schemas import bootstrap
-
     settings = settings or get_settings()
     url = _url(settings)
     bootstrap(url, settings)
@@ -113,12 +101,8 @@ def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
     fmt = detect_format(path, fmt)
     d = open_drop(path)
     if fmt == "903":
-        from csc_warehouse.load.ssda903 import Ssda903Loader
-
         report = Ssda903Loader(url, settings, log.info, history=False).load(d)
     else:
-        from csc_warehouse.load.ssd import SsdLoader
-
         report = SsdLoader(url, settings, log.info, history=False).load(d)
     as_of_date = as_of or report.drop_date.isoformat()
     return {
@@ -137,8 +121,6 @@ def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
 def validate(run_id: str, as_of: str, batch_id: str | None,
              settings: Settings | None = None) -> dict:
     """Run the GX suites; store every result; fail when a critical check fails."""
-    from csc_warehouse.validate.run import validate as run_validation
-
     settings = settings or get_settings()
     url = _url(settings)
     report = run_validation(url, settings, run_id, dt.date.fromisoformat(as_of), batch_id)
@@ -157,8 +139,6 @@ def validate(run_id: str, as_of: str, batch_id: str | None,
         if (settings.gx_docs / "index.html").exists() else None,
     }
     if report.critical_failures:
-        from csc_warehouse.publish import record_failure
-
         msg = "critical checks failed, nothing published: " + "; ".join(
             f"{o.expectation} ({o.unexpected_count} unexpected)" for o in report.critical_failures
         )
@@ -169,8 +149,6 @@ def validate(run_id: str, as_of: str, batch_id: str | None,
 
 def publish(run_id: str, as_of: str, batch_id: str | None,
             settings: Settings | None = None) -> dict:
-    from csc_warehouse.publish import publish as swap
-
     settings = settings or get_settings()
     tables = swap(_url(settings), run_id, dt.date.fromisoformat(as_of), batch_id)
     return {"published": tables}
@@ -189,12 +167,10 @@ def report(as_of: str, settings: Settings | None = None) -> dict:
 def record_history(load: dict, settings: Settings | None = None) -> dict:
     """Apply the loaded night to raw.record_history (SCD2), in its own transaction: beside
     dbt, not before it (the marts do not read history)."""
-    from csc_warehouse.load.history import record_history as apply
-
     settings = settings or get_settings()
     # also when the load was skipped (a re-run): an earlier run may have loaded the night
     # and failed before its history; applying it again is harmless
-    note = apply(_url(settings), load["batch_id"])
+    note = apply_history(_url(settings), load["batch_id"])
     log.info("record history: %s", note)
     return {"batch_id": load["batch_id"], "history": note}
 

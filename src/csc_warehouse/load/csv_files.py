@@ -95,3 +95,15 @@ def inspect_csv(path: Path, encoding: str = "auto") -> CsvFileInfo:
     return CsvFileInfo(
         path=path, sha256=h.hexdigest(), encoding=pg_encoding, header=header, size=size
     )
+
+
+def check_required_columns(name: str, header: list[str], required: list[str] | tuple[str, ...],
+                           what: str | None = None) -> None:
+    """Raise, naming the file and every required column its header lacks (``what``, e.g.
+    "903 episodes file", is added in brackets)."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DropError(
+            f"{name}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}{f' ({what})' if what else ''}"
+        )

@@ -15,7 +15,7 @@ Schemas:
                partitions when the whole drop has passed; anything left here is debris of
                an interrupted load and is dropped by the next one)
   dq           validation results
-  cscw_private helper functions, code lookups and the pseudonymisation key (owner only)
+  cscw_private helper functions and the pseudonymisation key (owner only)
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from psycopg2 import sql
 from csc_warehouse.config import Settings
 from csc_warehouse.contract import Contract, load_contract
 from csc_warehouse.warehouse.db import transaction
+from csc_warehouse.warehouse.raw_partitions import INCOMING, partition_name
 
-SCHEMAS = ("raw", "raw_incoming", "staging", "analytics", "marts", "marts_audit", "dq",
+SCHEMAS = ("raw", INCOMING, "staging", "analytics", "marts", "marts_audit", "dq",
            "cscw_private")
 
 #: metadata columns every raw row carries (name, SQL type)
@@ -175,12 +176,8 @@ create table if not exists dq.pipeline_runs (
     finished_at     timestamptz
 );
 
-create table if not exists cscw_private.code_values (
-    code_list   text not null,
-    input       text not null,
-    code        text not null,
-    primary key (code_list, input)
-);
+-- an older warehouse's code lookup: the loader checks codes inline, from the contract
+drop table if exists cscw_private.code_values;
 
 create table if not exists cscw_private.pseudonym_key (
     id          int primary key default 1 check (id = 1),
@@ -286,8 +283,6 @@ def _raw_table_ddl(contract: Contract) -> list[sql.Composed]:
 def _partition_unpartitioned_raw(cur, contract: Contract) -> None:
     """Move an older warehouse's plain raw.<table> into the partitioned layout, one
     partition per batch, without losing a row."""
-    from csc_warehouse.load.raw_partitions import partition_name
-
     for table in contract.tables.values():
         cur.execute(
             "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
@@ -354,15 +349,6 @@ def bootstrap(url: str, settings: Settings) -> None:
         _partition_unpartitioned_raw(cur, contract)
         for stmt in _raw_table_ddl(contract):
             cur.execute(stmt)
-        # code lookups, from the contract (the one definition)
-        cur.execute("delete from cscw_private.code_values")
-        rows = []
-        for cl in contract.code_lists.values():
-            for code in cl.values:
-                rows.append((cl.name, code.upper(), code))
-            for alias, code in cl.aliases.items():
-                rows.append((cl.name, alias.upper(), code))
-        cur.executemany("insert into cscw_private.code_values values (%s, %s, %s)", rows)
         # pseudonymisation key
         ipad, opad = hmac_pads(pseudonym_secret(settings))
         fingerprint = hashlib.sha256(opad).hexdigest()[:12]

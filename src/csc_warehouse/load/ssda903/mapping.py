@@ -49,42 +49,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from psycopg2 import sql
+from csc_warehouse.contract import load_contract
+from csc_warehouse.drop import DropError
+from csc_warehouse.load.ssda903.files import ReturnFile, header_903
 
-from csc_warehouse.drop import Drop, DropError, verify_manifest
-from csc_warehouse.load.csv_files import CsvFileInfo, inspect_csv
-from csc_warehouse.load.ssd import (
-    LoadReport,
-    RawLoader,
-    Staged,
-    TableLoad,
-    archive_files,
-    batch_id_for,
-    file_encoding,
-)
-
-#: 903 file kinds this loader maps, and the columns each must have
-KINDS: dict[str, tuple[str, ...]] = {
-    "episodes": ("CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC", "REC"),
-    "header": ("CHILD", "SEX", "DOB", "ETHNIC"),
-    "reviews": ("CHILD", "REVIEW"),
-    "missing": ("CHILD", "MIS_START"),
-}
-#: 903 files recognised but with no contract table (kept in the archive, listed as ignored)
-UNMAPPED_KINDS = ("uasc", "previous_permanence", "oc2", "oc3", "ad1", "placed_for_adoption",
-                  "placed_for_adoption_errors", "sw_episodes", "dolo", "prev_perm")
 PLACEMENT_CHANGE = frozenset("SPBTU")
-_YEAR_NAME = re.compile(r"^(?:(?P<year>\d{4})[-_])?(?P<kind>[a-z0-9_]+)$")
 _UK_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$")
-_LATEST = 10**6  # order of a plain (un-dated) return: after every dated one
 
 #: raw table -> the SSD columns the 903 mapping fills (plus _extra columns for header)
 SSD_COLUMNS: dict[str, list[str]] = {
@@ -120,94 +95,7 @@ FROM_903 = {
 }
 
 
-# --- files -----------------------------------------------------------------------------------
-@dataclass
-class ReturnFile:
-    info: CsvFileInfo
-    kind: str
-    order: int  # return year (older first); _LATEST for a plain file
-    name: str  # path relative to the drop folder
 
-    @property
-    def mapped(self) -> bool:
-        return self.kind in KINDS
-
-
-def _kind_of(path: Path, drop_path: Path) -> tuple[str, int] | None:
-    m = _YEAR_NAME.match(path.stem.lower())
-    if not m:
-        return None
-    order = int(m.group("year")) if m.group("year") else _LATEST
-    if path.parent != drop_path:
-        folder = path.parent.name
-        if folder.isdigit():
-            order = int(folder) if not m.group("year") else order
-    return m.group("kind"), order
-
-
-def _candidate_files(drop_path: Path) -> list[Path]:
-    files = [p for p in drop_path.iterdir() if p.is_file()]
-    for sub in sorted(p for p in drop_path.iterdir() if p.is_dir()):
-        files += [p for p in sub.iterdir() if p.is_file()]
-    return sorted(files)
-
-
-def scan_903_files(drop: Drop, encoding: str = "auto") -> tuple[list[ReturnFile], list[str]]:
-    """The 903 files of a drop (mapped and recognised-but-unmapped) and the ignored names."""
-    files: list[ReturnFile] = []
-    ignored: list[str] = []
-    seen: dict[tuple[str, int], str] = {}
-    for path in _candidate_files(drop.path):
-        rel = str(path.relative_to(drop.path))
-        if path.name == "manifest.json" or path.name.startswith("."):
-            continue
-        kind = _kind_of(path, drop.path)
-        if path.suffix.lower() != ".csv":
-            if kind and kind[0] in KINDS:
-                raise DropError(f"{rel}: not a CSV file (903 {kind[0]} must be a .csv file)")
-            ignored.append(rel)
-            continue
-        if kind is None or (kind[0] not in KINDS and kind[0] not in UNMAPPED_KINDS):
-            ignored.append(rel)
-            continue
-        if kind in seen:
-            raise DropError(f"{rel}: a second {kind[0]} file for the same return as {seen[kind]}")
-        seen[kind] = rel
-        files.append(ReturnFile(inspect_csv(path, encoding), kind[0], kind[1], rel))
-    return files, ignored
-
-
-def _header_903(info: CsvFileInfo) -> list[str]:
-    return [c.upper() for c in info.header]
-
-
-def check_903_drop(drop: Drop, settings=None) -> dict:
-    """File-level checks of a 903 drop (no database): manifest, CSV-ness, encoding, required
-    columns, at least one episodes file. Returns {file: {kind, order, encoding, rows?}}."""
-    from csc_warehouse.config import get_settings
-
-    settings = settings or get_settings()
-    verify_manifest(drop)
-    files, _ignored = scan_903_files(drop, settings.csv_encoding)
-    out = {}
-    for f in files:
-        if f.mapped:
-            header = _header_903(f.info)
-            missing = [c for c in KINDS[f.kind] if c not in header]
-            if missing:
-                raise DropError(
-                    f"{f.name}: missing required column{'s' if len(missing) > 1 else ''} "
-                    f"{', '.join(missing)} (903 {f.kind} file)"
-                )
-        out[f.name] = {"kind": f.kind, "mapped": f.mapped, "encoding": f.info.encoding,
-                       "columns": len(f.info.header)}
-    if not any(f.kind == "episodes" for f in files):
-        raise DropError(f"{drop.path}: no 903 episodes file (episodes.csv or "
-                        "YYYY-episodes.csv) in the drop")
-    return out
-
-
-# --- parsing ---------------------------------------------------------------------------------
 def parse_903_date(value: str | None) -> dt.date | None:
     """DD/MM/YYYY (the 903's) or YYYY-MM-DD; None when blank; ValueError when unparseable."""
     if value is None or not value.strip():
@@ -245,7 +133,7 @@ class Row:
 
 def _read_rows(f: ReturnFile) -> Iterator[Row]:
     enc = "cp1252" if f.info.encoding == "WIN1252" else "utf-8-sig"
-    header = _header_903(f.info)
+    header = header_903(f.info)
     with f.info.path.open(encoding=enc, newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
@@ -348,8 +236,6 @@ def _iso(d: dt.date | None) -> str | None:
 
 def map_903(files: list[ReturnFile]) -> Mapped:
     """Map the returns onto SSD-shaped rows (dicts of SSD column -> text) and rejects."""
-    from csc_warehouse.contract import load_contract
-
     contract = load_contract()
     rne_list = contract.code_lists["reason_for_new_episode"]
     rec_list = contract.code_lists["reason_episode_ceased"]
@@ -499,151 +385,3 @@ def _map_child_episodes(child: str, eps: list[Episode], out: Mapped,
         periods[child][-1][1] = e.dec if e.rec != "X1" else None
         prev = e
     periods[child] = [tuple(p) for p in periods.get(child, [])]
-
-
-# --- the loader -------------------------------------------------------------------------------
-class Ssda903Loader(RawLoader):
-    fmt = "903"
-
-    def load(self, drop: Drop) -> LoadReport:
-        check_903_drop(drop, self.settings)
-        files, ignored = scan_903_files(drop, self.settings.csv_encoding)
-        for f in files:
-            enc = file_encoding(drop, f.name, self.settings)
-            if enc != self.settings.csv_encoding:
-                f.info = inspect_csv(f.info.path, enc)
-        mapped_files = [f for f in files if f.mapped]
-        batch_id = batch_id_for(drop, {f.name: f.info.sha256 for f in mapped_files}, "903")
-
-        def load_in_transaction(conn, archive_path: str) -> LoadReport:
-            self.progress(f"mapping {len(mapped_files)} 903 file(s) onto SSD tables")
-            mapped = map_903(mapped_files)
-            return self._load_in_transaction(conn, drop, files, mapped, ignored, batch_id,
-                                             archive_path)
-
-        return self._load_batch(
-            drop, batch_id, ignored,
-            archive=lambda: archive_files(self.settings, drop, [f.info for f in files]),
-            load_in_transaction=load_in_transaction,
-        )
-
-    def _load_in_transaction(self, conn, drop: Drop, files: list[ReturnFile], mapped: Mapped,
-                             ignored: list[str], batch_id: str, archive_path: str):
-        tables: dict[str, TableLoad] = {}
-        with conn.cursor() as cur:
-            self._begin(cur, drop, batch_id, archive_path)
-            # rejects found while mapping (dates, keys, chaining, RNE/REC)
-            buf = io.StringIO()
-            w = csv.writer(buf)
-            for r in mapped.rejects:
-                w.writerow([batch_id, drop.drop_date.isoformat(), r.table, r.source_file,
-                            r.row_number, r.column, r.value, r.reason])
-            buf.seek(0)
-            cur.copy_expert(
-                "copy raw.rejects (batch_id, drop_date, table_name, source_file, row_number, "
-                "column_name, value, reason) from stdin with (format csv)", buf)
-            for name, table in self.contract.tables.items():
-                rows = mapped.rows.get(name)
-                if name not in SSD_COLUMNS or (rows is None and not self._fed(name, files)):
-                    tables[name] = TableLoad(table=name, status="absent")
-                    self._record_table(cur, batch_id, tables[name])
-                    continue
-                self.progress(f"loading {name} from 903 files")
-                tables[name] = self._load_mapped(cur, drop, table, rows or [], batch_id, files)
-            self._finalise_903(cur, batch_id, files, mapped, tables)
-            for t in tables.values():
-                if t.status == "loaded":
-                    self._record_table(cur, batch_id, t)
-            self._finish(cur, drop, batch_id, tables)
-        conn.commit()
-        return LoadReport(batch_id, drop.drop_date, False, tables, ignored)
-
-    @staticmethod
-    def _fed(table: str, files: list[ReturnFile]) -> bool:
-        kinds = {"ssd_person": "header", "ssd_cla_reviews": "reviews", "ssd_missing": "missing"}
-        kind = kinds.get(table, "episodes")
-        return any(f.kind == kind for f in files)
-
-    def _load_mapped(self, cur, drop: Drop, table, rows: list[dict], batch_id: str,
-                     files: list[ReturnFile]) -> TableLoad:
-        cols = SSD_COLUMNS[table.name]
-        cur.execute("drop table if exists _load")
-        cur.execute(
-            sql.SQL(
-                "create temp table _load ({}, _src_file text, _src_sha text, _src_row bigint, "
-                "_row_number bigint generated always as identity) on commit drop"
-            ).format(sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
-                                        for c in cols))
-        )
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        for r in rows:
-            w.writerow([r.get(c) if r.get(c) is not None else "" for c in cols]
-                       + [r["_src_file"], r["_src_sha"], r["_src_row"]])
-        buf.seek(0)
-        cur.copy_expert(
-            sql.SQL("copy _load ({}, _src_file, _src_sha, _src_row) from stdin "
-                    "with (format csv)").format(
-                sql.SQL(", ").join(sql.Identifier(c) for c in cols)).as_string(cur), buf)
-        staged = Staged(header=cols, rows_in_file=len(rows), uk=False)
-        t = self._quarantine_and_insert(cur, table, staged, batch_id, drop.drop_date)
-        kinds = {"ssd_person": "header", "ssd_cla_reviews": "reviews",
-                 "ssd_missing": "missing"}
-        kind = kinds.get(table.name, "episodes")
-        fed = [f for f in files if f.kind == kind]
-        t.source_file = ", ".join(f.name for f in fed)
-        t.file_sha256 = hashlib.sha256(
-            "|".join(f.info.sha256 for f in fed).encode()).hexdigest()
-        t.encoding = ",".join(sorted({f.info.encoding for f in fed}))
-        return t
-
-    def _finalise_903(self, cur, batch_id: str, files: list[ReturnFile], mapped: Mapped,
-                      tables: dict[str, TableLoad]) -> None:
-        """Name the 903 columns in rejects, count rejects per table and per 903 file, record
-        the files, and apply CSCW_REJECT_THRESHOLD_903 per file."""
-        cur.execute(
-            """update raw.rejects r set column_name = m.c903 || ' (' || r.column_name || ')'
-               from unnest(%s::text[], %s::text[]) m(ssd, c903)
-               where r.batch_id = %s and r.column_name = m.ssd""",
-            (list(FROM_903), list(FROM_903.values()), batch_id),
-        )
-        cur.execute(
-            """select table_name, count(distinct (source_file, row_number)) from raw.rejects
-               where batch_id = %s group by 1""",
-            (batch_id,),
-        )
-        for name, n in cur.fetchall():
-            if name in tables and tables[name].status == "loaded":
-                tables[name].rows_rejected = n
-        cur.execute(
-            """select source_file, count(distinct row_number) from raw.rejects
-               where batch_id = %s group by 1""",
-            (batch_id,),
-        )
-        per_file = dict(cur.fetchall())
-        threshold = self.settings.reject_threshold_903
-        for f in files:
-            n_rows = mapped.rows_in_file.get(f.name, 0)
-            n_rej = per_file.get(f.name, 0)
-            cur.execute(
-                """insert into raw.load_source_files (batch_id, source_file, file_sha256,
-                       encoding, role, rows_in_file, rows_rejected, status)
-                   values (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                (batch_id, f.name, f.info.sha256, f.info.encoding, f.kind,
-                 n_rows if f.mapped else None, n_rej if f.mapped else None,
-                 "loaded" if f.mapped else "ignored"),
-            )
-            if f.mapped and n_rows and n_rej > threshold * n_rows:
-                cur.execute(
-                    """select reason, count(*) from raw.rejects
-                       where batch_id = %s and source_file = %s
-                       group by 1 order by 2 desc limit 3""",
-                    (batch_id, f.name),
-                )
-                reasons = "; ".join(f"{r} x{n}" for r, n in cur.fetchall())
-                raise DropError(
-                    f"{f.name}: {n_rej} of {n_rows} rows quarantined ({n_rej / n_rows:.1%}, "
-                    f"over the {threshold:.0%} CSCW_REJECT_THRESHOLD_903): {reasons}"
-                )
-            if f.mapped and n_rej:
-                self.progress(f"{f.name}: {n_rej} of {n_rows} rows quarantined")
