@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import q
-from csc_warehouse.drop import DropError, infer_903_drop_date, open_drop
+from csc_warehouse import pipeline
+from csc_warehouse.drop import DropError, detect_format, infer_903_drop_date, open_drop
 from csc_warehouse.load.ssda903 import Ssda903Loader, check_903_drop, parse_903_date
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "903"
@@ -235,3 +236,39 @@ def test_five_years_of_demand_model_returns_load(db, tmp_path):
     assert q(url, "select count(*), count(distinct (clae_person_id, "
                   "clae_cla_episode_start_date)) from raw.ssd_cla_episodes") == [(2779, 2779)]
     assert report.tables["ssd_person"].rows_loaded == 820
+
+
+@pytest.mark.skipif(
+    not (VALIDATOR.is_dir() and DEMAND.is_dir()) and not os.environ.get("CI"),
+    reason="samples not present",
+)
+def test_year_prefixed_903_drops_are_detected_as_903(tmp_path):
+    """A 903 drop whose files carry the return's year (``2017-episodes.csv``, the layout
+    docs/loading.md documents) is SSDA903 without ``--format 903``: the public returns
+    renamed that way, and the demand model's five returns as published."""
+    drop = tmp_path / "renamed"
+    drop.mkdir()
+    for f in VALIDATOR.glob("*.csv"):
+        shutil.copyfile(f, drop / f"2024-{f.name}")
+    assert detect_format(drop) == "903"
+    checked = pipeline.check_drop(str(drop))
+    assert checked["format"] == "903"
+    assert checked["files"]["2024-episodes.csv"]["kind"] == "episodes"
+    assert checked["files"]["2024-header.csv"]["mapped"] is True
+    underscored = tmp_path / "underscored"
+    underscored.mkdir()
+    shutil.copyfile(VALIDATOR / "episodes.csv", underscored / "2024_episodes.csv")
+    assert detect_format(underscored) == "903"
+    by_folder = tmp_path / "by-folder"
+    (by_folder / "2024").mkdir(parents=True)
+    shutil.copyfile(VALIDATOR / "header.csv", by_folder / "2024" / "header.csv")
+    assert detect_format(by_folder) == "903"
+    combined = tmp_path / "combined"
+    shutil.copytree(DEMAND, combined)
+    assert pipeline.check_drop(str(combined))["format"] == "903"
+    # an SSD drop stays SSD, and a format given is the format used
+    ssd = tmp_path / "ssd"
+    ssd.mkdir()
+    (ssd / "ssd_person.csv").write_text("pers_person_id\nP1\n")
+    assert detect_format(ssd) == "ssd"
+    assert detect_format(drop, "ssd") == "ssd"
