@@ -1,7 +1,10 @@
 """Run the real nightly DAG in-process with ``dag.test()`` (what ``cscw run`` does).
 
 Airflow's home is ``CSCW_HOME/airflow`` with SQLite metadata; the environment is set before
-Airflow is imported. The DAG run is the same one a scheduler would run.
+Airflow is imported (so Airflow and the DAG module, which imports it, are imported inside
+the functions here, after :func:`configure`). The warehouse connection the DAG's dbt tasks
+use is written into that metadata (:func:`ensure_connection`). The DAG run is the same one
+a scheduler would run.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from csc_warehouse.config import Settings
+from csc_warehouse.config import WAREHOUSE_CONN_ID, Settings
+from csc_warehouse.pipeline import read_task_errors
+from csc_warehouse.warehouse.db import url_parts
 
 
 @dataclass
@@ -88,6 +93,25 @@ def ensure_metadata_db(settings: Settings) -> None:
     marker.write_text("ok\n")
 
 
+def ensure_connection(url: str) -> None:
+    """Create or update the Airflow connection ``cscw_warehouse`` (what the DAG's dbt tasks
+    reach the warehouse through) in the local metadata DB, from the warehouse URL in use."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    p = url_parts(url)
+    fields = {"conn_type": "postgres", "host": p["host"], "port": int(p["port"]),
+              "login": p["user"], "password": p["password"], "schema": p["dbname"]}
+    with create_session() as session:
+        conn = session.query(Connection).filter(
+            Connection.conn_id == WAREHOUSE_CONN_ID).one_or_none()
+        if conn is None:
+            session.add(Connection(conn_id=WAREHOUSE_CONN_ID, **fields))
+            return
+        for k, v in fields.items():
+            setattr(conn, k, v)
+
+
 def load_dag(settings: Settings):
     """Parse the dags folder as the scheduler's DAG processor would, and write the
     serialized DAG to the metadata DB (dag.test() needs it there)."""
@@ -134,8 +158,6 @@ def run_nightly(settings: Settings, *, drop: str | None, night: dt.date,
                     value = json.loads(value)
             xcoms[x.task_id] = value
     failed = sorted(t for t, s in states.items() if s in ("failed", "upstream_failed"))
-    from csc_warehouse.pipeline import read_task_errors
-
     errors = read_task_errors(dr.run_id, settings)
     return DagRunResult(
         run_id=dr.run_id, state=str(dr.state), task_states=states, failed_tasks=failed,

@@ -15,8 +15,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from csc_warehouse import airflow_runner, dbt_runner
 from csc_warehouse.bi.cli import bi_app
 from csc_warehouse.config import get_settings
+from csc_warehouse.contract import load_contract
+from csc_warehouse.contract.render import write_rendered
+from csc_warehouse.drop import DropError, open_drop
+from csc_warehouse.run_progress import TaskWatcher, output_to_file
+from csc_warehouse.warehouse import warehouse_url
+from csc_warehouse.warehouse.db import connect
+from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
 
 app = typer.Typer(
     help="csc-warehouse: a data warehouse for children's social care.",
@@ -73,8 +81,6 @@ class _Steps:
 @warehouse_app.command("url")
 def warehouse_url_cmd() -> None:
     """Print the libpq URL of the warehouse (last line: the URL alone, for psql)."""
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
     url = warehouse_url(settings, start=settings.embedded)
     if settings.embedded:
@@ -85,8 +91,6 @@ def warehouse_url_cmd() -> None:
 @warehouse_app.command("start")
 def warehouse_start() -> None:
     """Start the embedded warehouse (no-op with CSCW_WAREHOUSE_URL)."""
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
     url = warehouse_url(settings)
     console.print(f"warehouse running: {url}")
@@ -99,8 +103,6 @@ def warehouse_stop() -> None:
     if not settings.embedded:
         console.print("CSCW_WAREHOUSE_URL is set: that server is not managed by cscw")
         raise typer.Exit(0)
-    from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
-
     stopped = EmbeddedWarehouse(settings).stop()
     console.print("stopped" if stopped else "not running")
 
@@ -112,8 +114,6 @@ def warehouse_status() -> None:
     if not settings.embedded:
         print(f"external warehouse: {settings.warehouse_url}")
         return
-    from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
-
     st = EmbeddedWarehouse(settings).status()
     print(f"{'running' if st.running else 'stopped'}: {st.detail} (data: {st.pgdata}"
           f"{f', pid {st.pid}, 127.0.0.1:{st.port}' if st.running else ''})")
@@ -125,8 +125,6 @@ def warehouse_status() -> None:
 @contract_app.command("render")
 def contract_render() -> None:
     """Regenerate the dbt sources and docs/extract-contract.md from the contract."""
-    from csc_warehouse.contract.render import write_rendered
-
     settings = get_settings()
     for p in write_rendered(settings.project_root):
         console.print(f"wrote {p}")
@@ -140,10 +138,6 @@ def history(
     night: Annotated[Optional[str], typer.Option(help="Show the record as delivered on this night (YYYY-MM-DD)")] = None,  # noqa: E501, UP045
 ) -> None:
     """What a record looked like, night by night (from raw.record_history)."""
-    from csc_warehouse.contract import load_contract
-    from csc_warehouse.warehouse import warehouse_url
-    from csc_warehouse.warehouse.db import connect
-
     load_contract().table(table)  # a clear error for a table that is not in the contract
     settings = get_settings()
     conn = connect(warehouse_url(settings))
@@ -178,9 +172,6 @@ def history(
 @app.command("dbt-parse")
 def dbt_parse() -> None:
     """Parse the dbt project and write manifest.json (what the DAG is rendered from)."""
-    from csc_warehouse import dbt_runner
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
     path = dbt_runner.ensure_manifest(warehouse_url(settings, start=False), settings)
     print(path)
@@ -193,9 +184,6 @@ def dbt_parse() -> None:
 def dbt_cmd(ctx: typer.Context) -> None:
     """Run a dbt command against the warehouse in use, e.g. `cscw dbt test --select
     test_type:unit` (profile, target and vars as the nightly uses them)."""
-    from csc_warehouse import dbt_runner
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
     if not ctx.args:
         raise typer.BadParameter("give a dbt command, e.g. `cscw dbt test --select test_type:unit`")
@@ -237,7 +225,7 @@ def generate(
     profile: Annotated[str, typer.Option(help="clean or faulty")] = "clean",
 ) -> None:
     """Write a synthetic drop (a fictional authority) in the extract contract's format."""
-    from csc_warehouse.generate import generate_drop
+    from csc_warehouse.generate import generate_drop  # numpy: ~1 s, only for generating
 
     result = generate_drop(out, children=children, years=years,
                            as_of=_date(as_of, "--as-of"), seed=seed, profile=profile)
@@ -254,9 +242,7 @@ def _dbt_line(result, settings) -> str:
         ok = sum(1 for v in nodes.values() if v == "success")
         return f"dbt: {ok} of {len(nodes)} nodes built and tested (one Airflow task each)"
     state = result.task_states.get("dbt_build")
-    from csc_warehouse.dbt_runner import build_target_path
-
-    rr = build_target_path(settings) / "run_results.json"
+    rr = dbt_runner.build_target_path(settings) / "run_results.json"
     if state and rr.exists():
         results = json.loads(rr.read_text()).get("results", [])
         kinds: dict[str, int] = {}
@@ -295,8 +281,6 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
                 console.print(f"  [yellow]warning[/] {w['check']}: {w['unexpected']} of "
                               f"{w['of']} records" + (f" -> {w['worklist']}" if w["worklist"]
                                                       else ""))
-    from csc_warehouse.warehouse import warehouse_url
-
     console.print(f"warehouse: {warehouse_url(settings, start=False)}")
     console.print(f"run report: {settings.reports / 'runs' / 'latest.json'}")
     improvement = result.xcoms.get("report")
@@ -311,9 +295,9 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
 def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date,
                      as_of: str | None, fmt: str):
     """dag.test() with its output in the log file and one progress line per task."""
-    from csc_warehouse import airflow_runner
+    # (dag_factory imports Airflow: only after airflow_runner.configure has pointed it at
+    # CSCW_HOME, which run_nightly does first)
     from csc_warehouse.dag_factory import DAG_ID
-    from csc_warehouse.run_progress import TaskWatcher, output_to_file
 
     if settings.verbose:
         return airflow_runner.run_nightly(
@@ -343,9 +327,6 @@ def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date
 
 def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
          steps: _Steps) -> int:
-    from csc_warehouse import airflow_runner, dbt_runner
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
     settings.ensure_dirs()
     with steps("start the warehouse"):
@@ -354,6 +335,7 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
         airflow_runner.configure(settings)
         dbt_runner.ensure_manifest(url, settings)
         airflow_runner.ensure_metadata_db(settings)
+        airflow_runner.ensure_connection(url)
     log_path = settings.logs / f"run-{night.isoformat()}.log"
     with steps(f"run the nightly DAG for {night} (log: {log_path})"):
         result = _run_dag_quietly(settings, log_path, drop, night, as_of, fmt)
@@ -377,8 +359,6 @@ def run(
     fmt: Annotated[str, typer.Option("--format", help="auto, ssd or 903")] = "auto",
 ) -> None:
     """Run the nightly pipeline (the real Airflow DAG, in-process) on one drop."""
-    from csc_warehouse.drop import DropError, open_drop
-
     _date(as_of, "--as-of")
     try:
         d = open_drop(drop)

@@ -38,6 +38,7 @@ CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,15 @@ DEFAULT_RAW_KEEP_BATCHES = 3
 DEFAULT_SUPERSET_PORT = 8088
 #: the database roles readers log in as, and the variable holding each one's password
 ROLE_PASSWORD_VARIABLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
+#: the Airflow connection the DAG's dbt tasks reach the warehouse through (Cosmos's
+#: PostgresUserPasswordProfileMapping); ``cscw run`` writes it into its own Airflow
+#: metadata, docker-compose gives it as AIRFLOW_CONN_CSCW_WAREHOUSE
+WAREHOUSE_CONN_ID = "cscw_warehouse"
+#: retries of a failed DAG task (every task is idempotent; a rejected drop or a critical
+#: validation failure is never retried), with exponential backoff from the delay
+TASK_RETRIES = 2
+TASK_RETRY_DELAY = dt.timedelta(minutes=1)
+TASK_MAX_RETRY_DELAY = dt.timedelta(minutes=10)
 #: Project root (the checkout): dbt_project/, expectations/ and dags/ live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,21 +2,47 @@
 (astronomer-cosmos, from the pre-built manifest: one task per dbt node by default) -> GX
 validation -> publish (atomic swap; the only task that emits Assets) -> summary.
 
-``dags/cscw_nightly.py`` is a thin file that calls :func:`build_nightly_dag`. Nothing heavy
-runs at import: the task bodies import the pipeline lazily, and Cosmos reads manifest.json
-(written by ``cscw dbt-parse`` / ``cscw run``) instead of running dbt.
+``dags/cscw_nightly.py`` is a thin file that calls :func:`build_nightly_dag`. Parsing
+changes nothing (no environment variable, no file): Cosmos reads manifest.json (written by
+``cscw dbt-parse`` / ``cscw run``) instead of running dbt, and its dbt tasks reach the
+warehouse through the Airflow connection ``cscw_warehouse`` (a Cosmos profile mapping), read
+when a task runs. Every task retries (``config.TASK_RETRIES``) except on bad input: a
+rejected drop or a critical validation failure fails at once (``AirflowFailException``).
+A failed task's reason, dbt's included, is recorded for ``cscw run`` and operators by the
+``on_failure_callback``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import functools
 
 import pendulum
 from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 from airflow.timetables.trigger import CronTriggerTimetable
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.operators.local import DbtBuildLocalOperator
+from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-from csc_warehouse.config import get_settings
+from csc_warehouse import pipeline
+from csc_warehouse.config import (
+    TASK_MAX_RETRY_DELAY,
+    TASK_RETRIES,
+    TASK_RETRY_DELAY,
+    WAREHOUSE_CONN_ID,
+    get_settings,
+)
+from csc_warehouse.dbt_runner import (
+    PROFILE_ARGS,
+    PROFILE_NAME,
+    TARGET_NAME,
+    build_target_path,
+    dbt_task_env,
+    manifest_path,
+)
+from csc_warehouse.drop import DropError
 
 DAG_ID = "cscw_nightly"
 #: the tasks every successful night runs (besides dbt's)
@@ -51,38 +77,19 @@ def _dbt_build():
     whole project in one dbt invocation (the fast path for tests and small machines; same
     models, same tests, same order).
     """
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
-
-    from csc_warehouse.dbt_runner import (
-        PROFILE_NAME,
-        TARGET_NAME,
-        build_target_path,
-        dbt_env,
-        manifest_path,
-    )
-    from csc_warehouse.warehouse import warehouse_url
-
     settings = get_settings()
-    # dbt's profile reads the warehouse from the environment; set it for the task process
-    # (no secret goes into a rendered template field). The nightly's dbt never writes into
-    # the folder holding the manifest the DAG is rendered from: concurrent per-node tasks
-    # would rewrite manifest.json under the readers' feet.
-    env = dbt_env(warehouse_url(settings, start=False), settings)
-    if settings.dbt_tasks == "single":
-        env["DBT_TARGET_PATH"] = str(build_target_path(settings))
-    else:
-        env.pop("DBT_TARGET_PATH")
-        os.environ.pop("DBT_TARGET_PATH", None)
-    os.environ.update(env)
     profile_config = ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name=TARGET_NAME,
-        profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id=WAREHOUSE_CONN_ID, profile_args=PROFILE_ARGS),
     )
+    # the nightly's dbt never writes into the folder holding the manifest the DAG is
+    # rendered from: concurrent per-node tasks would rewrite manifest.json under the
+    # readers' feet (per-node tasks write into Cosmos's own per-task copy of the project)
+    env = dbt_task_env(settings)
     if settings.dbt_tasks == "single":
-        from cosmos.operators.local import DbtBuildLocalOperator
-
+        env["DBT_TARGET_PATH"] = str(build_target_path(settings))
         return DbtBuildLocalOperator(
             task_id="dbt_build",
             project_dir=str(settings.dbt_project_dir),
@@ -91,6 +98,7 @@ def _dbt_build():
             install_deps=False,
             exclude=["resource_type:unit_test"],
             vars=_dbt_vars(),
+            env=env,
         )
     return DbtTaskGroup(
         group_id="dbt_build",
@@ -114,27 +122,43 @@ def _dbt_build():
             # a test with two parents (relationships) runs after both are built
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": _dbt_vars()},
-        default_args={"retries": 0},
+        operator_args={"install_deps": False, "vars": _dbt_vars(), "env": env},
     )
 
 
-def _reported(fn):
-    """Record a task's failure reason (for ``cscw run`` and operators), then re-raise."""
-    import functools
+def _no_retry_on_bad_input(fn):
+    """A rejected drop or a critical validation failure is the input's fault: retrying
+    cannot help, so the task fails at once (the cause stays the exception's cause)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:
-            from csc_warehouse import pipeline
-
-            ctx = get_current_context()
-            pipeline.record_task_error(ctx["run_id"], ctx["ti"].task_id, exc)
-            raise
+        except (DropError, pipeline.CriticalValidationError) as exc:
+            raise AirflowFailException(str(exc)) from exc
 
     return wrapper
+
+
+def record_failure(context) -> None:
+    """``on_failure_callback`` of every task (dbt's too): keep the failed task's reason
+    where ``cscw run`` (and an operator) can read it."""
+    exc = context.get("exception")
+    if isinstance(exc, AirflowFailException) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the rejection itself, not its no-retry wrapper
+    if not isinstance(exc, BaseException):
+        exc = RuntimeError(str(exc or "failed"))
+    pipeline.record_task_error(context["run_id"], context["ti"].task_id, exc)
+
+
+#: every task's defaults (the dbt tasks' too)
+DEFAULT_ARGS = {
+    "retries": TASK_RETRIES,
+    "retry_delay": TASK_RETRY_DELAY,
+    "retry_exponential_backoff": True,
+    "max_retry_delay": TASK_MAX_RETRY_DELAY,
+    "on_failure_callback": record_failure,
+}
 
 
 def build_nightly_dag() -> DAG:
@@ -157,69 +181,53 @@ def build_nightly_dag() -> DAG:
             "format": Param("auto", enum=["auto", "ssd", "903"],
                             description="Input format; auto detects it from the file names"),
         },
-        default_args={"retries": 0},
+        default_args=DEFAULT_ARGS,
     ) as dag:
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def find_drop() -> dict:
-            from csc_warehouse import pipeline
-
             ctx = get_current_context()
             return pipeline.find_drop(_night(ctx.get("logical_date")), ctx["params"].get("drop"))
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def check_drop(found: dict) -> dict:
-            from csc_warehouse import pipeline
-
             params = get_current_context()["params"]
             return pipeline.check_drop(found["drop"], params.get("format"))
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def load_raw(found: dict, checked: dict) -> dict:
-            from csc_warehouse import pipeline
-
             params = get_current_context()["params"]
             return pipeline.load_raw(found["drop"], checked["format"], params.get("as_of"))
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def record_history(load: dict) -> dict:
-            from csc_warehouse import pipeline
-
             return pipeline.record_history(load)
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def validate(load: dict) -> dict:
-            from csc_warehouse import pipeline
-
             run_id = get_current_context()["run_id"]
             return pipeline.validate(run_id, load["as_of"], load["batch_id"])
 
         @task(outlets=[MARTS_ASSET])
-        @_reported
+        @_no_retry_on_bad_input
         def publish(load: dict, validation: dict) -> dict:
-            from csc_warehouse import pipeline
-
             run_id = get_current_context()["run_id"]
             return pipeline.publish(run_id, load["as_of"], load["batch_id"])
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def report(load: dict, published: dict) -> dict:
             """The improvement report: only a published night gets one."""
-            from csc_warehouse import pipeline
-
             return pipeline.report(load["as_of"])
 
         @task
-        @_reported
+        @_no_retry_on_bad_input
         def summary(load: dict, validation: dict, published: dict, history: dict) -> dict:
-            from csc_warehouse import pipeline
-
             run_id = get_current_context()["run_id"]
             return pipeline.summarise(run_id, load, validation, published, history)
 

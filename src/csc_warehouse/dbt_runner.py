@@ -37,9 +37,21 @@ def dbt_env(url: str, settings: Settings) -> dict[str, str]:
         "CSCW_DBT_DBNAME": p["dbname"],
         "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
         "DBT_TARGET_PATH": str(settings.dbt_target),
+        **dbt_task_env(settings),
+    }
+
+
+def dbt_task_env(settings: Settings) -> dict[str, str]:
+    """The environment (no secret) every dbt invocation gets, the DAG's Cosmos tasks
+    included (they reach the warehouse through the Airflow connection instead)."""
+    return {
         "DBT_LOG_PATH": str(settings.logs / "dbt"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+#: what profiles.yml holds besides the connection (the Cosmos profile mapping adds these)
+PROFILE_ARGS = {"schema": "analytics", "threads": 4, "connect_timeout": 10}
 
 
 @contextmanager
@@ -89,7 +101,7 @@ class DbtResult:
 
 def invoke(args: list[str], url: str, settings: Settings) -> DbtResult:
     """Run one dbt command in-process (dbtRunner) against the warehouse."""
-    from dbt.cli.main import dbtRunner
+    from dbt.cli.main import dbtRunner  # dbt-core: seconds to import; only when dbt runs
 
     env = dbt_env(url, settings)
     (settings.logs / "dbt").mkdir(parents=True, exist_ok=True)

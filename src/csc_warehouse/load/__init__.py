@@ -1,0 +1,1 @@
+"""Loading a drop into ``raw`` (module map: docs/architecture.md)."""
