@@ -7,7 +7,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.dag
 
 
 def _dag_probe(code: str, env_extra: dict[str, str], tmp_path) -> str:
@@ -103,3 +107,43 @@ def test_dag_file_is_cheap_to_import(tmp_path):
     seconds, pgdata = out.strip().splitlines()[-1].split()
     assert pgdata == "False"  # nothing started a warehouse
     assert float(seconds) < 20
+
+
+def test_parsing_changes_nothing_and_every_task_retries_and_reports(tmp_path):
+    """Parsing the DAG file sets no environment variable (dbt reaches the warehouse through
+    the ``cscw_warehouse`` connection, read when a task runs); every task, dbt's included,
+    retries and records its failure."""
+    out = _dag_probe(
+        """
+        import json, os
+        from csc_warehouse.config import get_settings
+        from csc_warehouse import airflow_runner, dbt_runner
+        s = get_settings()
+        airflow_runner.configure(s)
+        dbt_runner.ensure_manifest("postgresql://nobody@127.0.0.1:1/none", s)
+        before = dict(os.environ)
+        from airflow.dag_processing.dagbag import DagBag
+        bag = DagBag(dag_folder=str(s.dags_dir))
+        after = dict(os.environ)
+        dag = bag.dags["cscw_nightly"]
+        dbt = next(t for t in dag.tasks if t.task_id.startswith("dbt_build."))
+        print(json.dumps({
+            "changed": sorted(k for k in set(before) | set(after)
+                              if before.get(k) != after.get(k)),
+            "retries": sorted({t.retries for t in dag.tasks}),
+            "reported": all(t.on_failure_callback for t in dag.tasks),
+            "dbt_conn": dbt.profile_config.profile_mapping.conn_id,
+            "dbt_env_secret": any("PASSWORD" in k for k in (dbt.env or {})),
+        }))
+        """,
+        {},
+        tmp_path,
+    )
+    import json
+
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info["changed"] == []
+    assert info["retries"] == [2]
+    assert info["reported"] is True
+    assert info["dbt_conn"] == "cscw_warehouse"
+    assert info["dbt_env_secret"] is False

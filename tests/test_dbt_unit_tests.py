@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def cscw(built_warehouse):
+    """The built warehouse's own database (dbt introspects its relations)."""
+    return built_warehouse["cscw"]
 
 
 def test_every_dbt_unit_test_passes(cscw, built_warehouse):

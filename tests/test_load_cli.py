@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csc_warehouse.config import get_settings
+from csc_warehouse.warehouse.schemas import bootstrap
+
 PERSON = "pers_person_id,pers_sex,pers_dob\nP1,F,2010-01-01\n"  # no pers_ethnicity
 
 
@@ -11,9 +14,6 @@ def test_cscw_run_rejects_a_drop_with_a_missing_required_column(cscw, tmp_path: 
     drop = tmp_path / "2026-02-03"
     drop.mkdir()
     (drop / "ssd_person.csv").write_text(PERSON)
-    from csc_warehouse.config import get_settings
-    from csc_warehouse.warehouse.schemas import bootstrap
-
     bootstrap(cscw.url, get_settings())  # so the "nothing loaded" checks always run
     before = cscw.query("select count(*) from raw.ssd_person")
     proc = cscw.run("run", "--drop", str(drop), check=False)

@@ -14,27 +14,31 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
-from psycopg2 import errors
+from psycopg2 import errors, sql
 
-from test_wap_nights import nights
+from csc_warehouse.config import ROLE_PASSWORD_VARIABLES
+from csc_warehouse.warehouse.db import transaction
+from csc_warehouse.warehouse.roles import grant_published
 
 BI_PASSWORD = "test-only-bi-password"
 CASEWORK_PASSWORD = "test-only-casework-password"
 
 
 @pytest.fixture(scope="module")
-def warehouse(cscw, tmp_path_factory):
-    nights(cscw, tmp_path_factory)  # a published warehouse with worklists
+def warehouse(nights):
+    cscw = nights.cscw  # a published warehouse with worklists
     mp = pytest.MonkeyPatch()
     mp.setenv("CSCW_BI_PASSWORD", BI_PASSWORD)
     mp.setenv("CSCW_CASEWORK_PASSWORD", CASEWORK_PASSWORD)
-    from csc_warehouse.warehouse.db import transaction
-    from csc_warehouse.warehouse.roles import grant_published
-
     with transaction(cscw.url) as cur:  # what the publish step runs, with passwords set
         grant_published(cur)
     yield cscw
     mp.undo()
+    # roles are the server's, not the database's: leave no password (or login) behind
+    with transaction(cscw.url) as cur:
+        for role in ROLE_PASSWORD_VARIABLES:
+            cur.execute(sql.SQL("alter role {} nologin password null").format(
+                sql.Identifier(role)))
 
 
 @contextmanager
@@ -123,10 +127,10 @@ def test_casework_reads_the_worklists_and_nothing_else_in_analytics(warehouse):
             assert not _can_read(conn, rel), rel
 
 
-def test_worklists_rebuilt_by_dbt_keep_the_casework_grant(warehouse, tmp_path_factory):
+def test_worklists_rebuilt_by_dbt_keep_the_casework_grant(warehouse, nights):
     """dbt recreates the worklist tables every night; their post-hook re-grants them. The
     critical night shows the post-hook alone: dbt rebuilt wl_*, publish never ran."""
-    n2 = nights(warehouse, tmp_path_factory).nights["critical"]
+    n2 = nights.nights["critical"]
     assert n2.proc.returncode == 1
     grants = n2.worklist_grants
     assert len(grants) >= 4 and all(grants.values()), grants

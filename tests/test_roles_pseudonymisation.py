@@ -11,12 +11,11 @@ import psycopg2
 import pytest
 
 from csc_warehouse.warehouse.schemas import hmac_pads
-from test_wap_nights import nights
 
 
 @pytest.fixture(scope="module")
-def three(cscw, tmp_path_factory):
-    return nights(cscw, tmp_path_factory)
+def three(nights):
+    return nights
 
 
 def _py_key(secret: str, person_id: str) -> str:

@@ -1,8 +1,8 @@
 """``cscw run`` on a small generated drop: the real DAG fills every schema and publishes.
 
-The session's clean generated night (``built_warehouse``) is run again at the start of this
-module: other modules load other nights into the same warehouse, and re-running a night is
-idempotent, so this both restores it as the published state and exercises the re-run.
+The session's clean generated night (the ``built_warehouse`` scenario, on its own database)
+is run again at the start of this module: re-running a night is idempotent, so this
+exercises the re-run and leaves the night as the published state.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ import shutil
 import pytest
 
 NIGHT = dt.date(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def cscw(built_warehouse):
+    """This module works on the built warehouse's own database."""
+    return built_warehouse["cscw"]
 
 
 @pytest.fixture(scope="module")

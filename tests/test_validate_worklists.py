@@ -1,7 +1,8 @@
 """The warning expectations and the worklists agree: GX's unexpected_count for each warning
 equals its worklist's row count, night by night, and the worklists list the injected faults.
 
-Uses the nights of tests/test_wap_nights.py (run once per session).
+Uses the write-audit-publish nights (the ``nights`` scenario of tests/conftest.py, run
+once per session on their own database).
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import pytest
 
 from csc_warehouse.config import PROJECT_ROOT
 from csc_warehouse.validate.suites import load_suite
-from test_wap_nights import nights
 
 WARNINGS = load_suite(PROJECT_ROOT / "expectations" / "warnings.yml")
 CHECKS = [(e.name, e.worklist) for _, e in WARNINGS.expectations]
 
 
 @pytest.fixture(scope="module")
-def three(cscw, tmp_path_factory):
-    return nights(cscw, tmp_path_factory)
+def three(nights):
+    return nights
 
 
 @pytest.mark.parametrize("night", ["warnings", "critical", "good"])
