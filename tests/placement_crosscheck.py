@@ -1,7 +1,7 @@
 """Independent cross-check of the placement-stability figures, from SSDA903 return files.
 
-Written from the specification only (docs: /work/shared/spec/measures.md section 2 and the 903
-mapping in /work/shared/spec/extract-contract.md), in plain pandas. It shares NO code or SQL
+Written from the specification only (section 2 of docs/measures/placements-and-reviews.md
+and the 903 mapping in docs/extract-contract.md), in plain pandas. It shares NO code or SQL
 with the dbt models, so agreement between the two is evidence that both read the spec the
 same way.
 

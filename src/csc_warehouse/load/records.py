@@ -69,16 +69,17 @@ def over_threshold(rows_in_file: int, rejected: int, threshold: float | None) ->
 
 def check_reject_threshold(source_file: str, rows_in_file: int, rejected: int,
                            reasons: list[tuple[str, int]], threshold: float | None,
-                           over: str = "threshold",
+                           over: str = "threshold", found: str = "fail row-level checks",
                            first: tuple[int, str | None] | None = None) -> None:
     """Too many quarantined rows in one file reject the whole drop: raise a DropError
-    naming the file, the counts, the threshold (``over``: what it is called), the commonest
-    reasons and, when given, the first faulty row and column."""
+    naming the file, the counts (``found``: what happened to them), the threshold
+    (``over``: what it is called), the commonest reasons and, when given, the first faulty
+    row and column."""
     if not over_threshold(rows_in_file, rejected, threshold):
         return
     where = f"; first at row {first[0]}, column {first[1]}" if first else ""
     raise DropError(
-        f"{source_file}: {rejected} of {rows_in_file} rows quarantined "
+        f"{source_file}: {rejected} of {rows_in_file} rows {found} "
         f"({rejected / rows_in_file:.1%}, over the {threshold:.0%} {over}): "
         f"{'; '.join(f'{r} x{n}' for r, n in reasons)}{where}"
     )

@@ -170,7 +170,7 @@ class Ssda903Loader(RawLoader):
                     (batch_id, f.name),
                 )
                 check_reject_threshold(f.name, n_rows, n_rej, cur.fetchall(), threshold,
-                                       over="CSCW_REJECT_THRESHOLD_903")
+                                       over="CSCW_REJECT_THRESHOLD_903", found="quarantined")
             if f.mapped and n_rej:
                 self.progress(f"{f.name}: {n_rej} of {n_rows} rows quarantined")
 
