@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
@@ -122,7 +123,8 @@ def server() -> Iterator[CscwSession]:
 
 
 def _create_database(server: CscwSession, prefix: str) -> tuple[str, Callable[[], None]]:
-    """A new, empty database on the session's server: its URL, and what drops it."""
+    """A new, empty database on the session's server: its URL (a libpq URL, as the CLI
+    takes it), and what drops it."""
     params = parse_dsn(server.url)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
@@ -135,7 +137,7 @@ def _create_database(server: CscwSession, prefix: str) -> tuple[str, Callable[[]
             cur.execute(f'drop database "{name}" with (force)')
         admin.close()
 
-    return make_dsn(**{**params, "dbname": name}), drop
+    return urlunparse(urlparse(server.url)._replace(path=f"/{name}")), drop
 
 
 @contextmanager
