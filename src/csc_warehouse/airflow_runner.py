@@ -1,8 +1,8 @@
 """Run the real nightly DAG in-process with ``dag.test()`` (what ``cscw run`` does).
 
 Airflow's home is ``CSCW_HOME/airflow`` with SQLite metadata; the environment is set before
-Airflow is imported (so Airflow and the DAG module, which imports it, are imported inside
-the functions here, after :func:`configure`). The warehouse connection the DAG's dbt tasks
+Airflow is imported (so Airflow is imported inside the functions here, after
+:func:`configure`). The warehouse connection the DAG's dbt tasks
 use is written into that metadata (:func:`ensure_connection`). The DAG run is the same one
 a scheduler would run.
 """
@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from csc_warehouse.config import WAREHOUSE_CONN_ID, Settings
+from csc_warehouse.config import DAG_ID, PIPELINE_TASKS, WAREHOUSE_CONN_ID, Settings
 from csc_warehouse.pipeline import read_task_errors
 from csc_warehouse.warehouse.db import url_parts
 
@@ -35,16 +35,12 @@ class DagRunResult:
     def success(self) -> bool:
         """The run succeeded AND every pipeline task ran and succeeded (a run whose tasks
         never started is not a success)."""
-        from csc_warehouse.dag_factory import PIPELINE_TASKS
-
         return self.state == "success" and all(
             self.task_states.get(t) == "success" for t in PIPELINE_TASKS
         )
 
     @property
     def not_run(self) -> list[str]:
-        from csc_warehouse.dag_factory import PIPELINE_TASKS
-
         return [t for t in PIPELINE_TASKS if self.task_states.get(t) in (None, "None")]
 
 
@@ -116,8 +112,6 @@ def load_dag(settings: Settings):
     """Parse the dags folder as the scheduler's DAG processor would, and write the
     serialized DAG to the metadata DB (dag.test() needs it there)."""
     from airflow.utils.cli import get_bagged_dag
-
-    from csc_warehouse.dag_factory import DAG_ID
 
     return get_bagged_dag(None, DAG_ID)
 

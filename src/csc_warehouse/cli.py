@@ -17,7 +17,7 @@ from rich.table import Table
 
 from csc_warehouse import airflow_runner, dbt_runner
 from csc_warehouse.bi.cli import bi_app
-from csc_warehouse.config import get_settings
+from csc_warehouse.config import DAG_ID, get_settings
 from csc_warehouse.contract import load_contract
 from csc_warehouse.contract.render import write_rendered
 from csc_warehouse.drop import DropError, open_drop
@@ -295,10 +295,6 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
 def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date,
                      as_of: str | None, fmt: str):
     """dag.test() with its output in the log file and one progress line per task."""
-    # (dag_factory imports Airflow: only after airflow_runner.configure has pointed it at
-    # CSCW_HOME, which run_nightly does first)
-    from csc_warehouse.dag_factory import DAG_ID
-
     if settings.verbose:
         return airflow_runner.run_nightly(
             settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt

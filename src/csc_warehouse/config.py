@@ -50,6 +50,10 @@ DEFAULT_RAW_KEEP_BATCHES = 3
 DEFAULT_SUPERSET_PORT = 8088
 #: the database roles readers log in as, and the variable holding each one's password
 ROLE_PASSWORD_VARIABLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
+#: the nightly DAG's id, and the tasks every successful night runs (besides dbt's)
+DAG_ID = "cscw_nightly"
+PIPELINE_TASKS = ("find_drop", "check_drop", "load_raw", "record_history", "validate",
+                  "publish", "report", "summary")
 #: the Airflow connection the DAG's dbt tasks reach the warehouse through (Cosmos's
 #: PostgresUserPasswordProfileMapping); ``cscw run`` writes it into its own Airflow
 #: metadata, docker-compose gives it as AIRFLOW_CONN_CSCW_WAREHOUSE

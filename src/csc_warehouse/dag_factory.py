@@ -28,6 +28,7 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 
 from csc_warehouse import pipeline
 from csc_warehouse.config import (
+    DAG_ID,
     TASK_MAX_RETRY_DELAY,
     TASK_RETRIES,
     TASK_RETRY_DELAY,
@@ -44,10 +45,6 @@ from csc_warehouse.dbt_runner import (
 )
 from csc_warehouse.drop import DropError
 
-DAG_ID = "cscw_nightly"
-#: the tasks every successful night runs (besides dbt's)
-PIPELINE_TASKS = ("find_drop", "check_drop", "load_raw", "record_history", "validate",
-                  "publish", "report", "summary")
 TIMEZONE = "Europe/London"
 #: what BI reads; emitted only by the publish task
 MARTS_ASSET = Asset("cscw://warehouse/marts", extra={"schema": "marts"})

@@ -15,9 +15,10 @@ import datetime as dt
 import logging
 import time
 
-from psycopg2 import sql
+from psycopg2 import errors, sql
 
 from csc_warehouse.warehouse.db import transaction
+from csc_warehouse.warehouse.roles import grant_published
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,6 @@ def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list
     When readers hold the marts longer than LOCK_TIMEOUT, or a reader deadlocks with the
     swap, the attempt rolls back (the marts are untouched) and is retried.
     """
-    from psycopg2 import errors
-
     last: Exception | None = None
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -115,8 +114,6 @@ def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list
 
 def _after_swap(cur) -> None:
     """Hook run inside the publish transaction (grants for BI roles are applied here)."""
-    from csc_warehouse.warehouse.roles import grant_published
-
     grant_published(cur)
 
 

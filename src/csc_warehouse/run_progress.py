@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +19,6 @@ def output_to_file(log_path: Path) -> Iterator[int]:
     """Send fds 1 and 2 (Airflow's, dbt's and GX's output) to ``log_path``; yields a dup of
     the original stderr for the caller's own progress lines."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    import sys
-
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)

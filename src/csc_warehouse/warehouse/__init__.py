@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from csc_warehouse.config import Settings, get_settings
+from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
 
 
 def warehouse_url(settings: Settings | None = None, *, start: bool = True) -> str:
@@ -11,7 +12,5 @@ def warehouse_url(settings: Settings | None = None, *, start: bool = True) -> st
     settings = settings or get_settings()
     if settings.warehouse_url:
         return settings.warehouse_url
-    from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
-
     wh = EmbeddedWarehouse(settings)
     return wh.start() if start else wh.url()

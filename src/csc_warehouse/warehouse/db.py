@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import psycopg2
 import psycopg2.extensions
@@ -47,8 +47,6 @@ def url_parts(url: str) -> dict[str, str]:
 
 def sqlalchemy_url(url: str) -> str:
     p = url_parts(url)
-    from urllib.parse import quote
-
     auth = quote(p["user"], safe="")
     if p["password"]:
         auth += ":" + quote(p["password"], safe="")

@@ -19,6 +19,7 @@ their lists on a night whose marts are not published.
 from __future__ import annotations
 
 from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
 
 from csc_warehouse.config import ROLE_PASSWORD_VARIABLES, get_settings
 
@@ -34,8 +35,6 @@ WORKLIST_PREFIX = "wl_"
 
 
 def _hashed_password(cur, role: str, password: str) -> str:
-    from psycopg2.extensions import encrypt_password
-
     try:
         return encrypt_password(password, role, cur, "scram-sha-256")
     except Exception:  # noqa: BLE001 - old libpq/server: md5 still never sends clear text
