@@ -1,11 +1,7 @@
 """Write-audit-publish over three nights of the real DAG (``cscw run``).
 
-Night 1 (2026-10-06): warning faults only (missing postcodes, unauthorised step-downs):
-  published; warnings recorded, worklists filled.
-Night 2 (2026-10-07): every critical fault that reaches GX (the loader quarantines
-  duplicate keys and bad values): orphan foreign keys, spans ending before they start,
-  overlapping placements. Nothing is published; the run fails naming the checks.
-Night 3 (2026-10-08): clean: published normally.
+Night 1 has warning faults only (published), night 2 every critical fault (nothing
+published), night 3 is clean (published): tests/scenarios.py describes them.
 
 The nights run once per test session, on their own database (the ``nights`` fixture of
 tests/conftest.py, from tests/scenarios.py), and are shared with
