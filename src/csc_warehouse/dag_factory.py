@@ -65,6 +65,18 @@ def _dbt_vars() -> dict[str, str]:
     }
 
 
+class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
+    """Cosmos's Postgres user/password profile from the ``cscw_warehouse`` connection; a
+    server that needs no password (the embedded default trusts local connections) gets an
+    empty one instead of Cosmos's "no value for secret field password"."""
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        if self.get_dbt_value("password") is None:
+            return {self.get_env_var_name("password"): ""}
+        return super().env_vars
+
+
 def _dbt_build():
     """The dbt step, rendered by astronomer-cosmos from the pre-built manifest.
 
@@ -78,8 +90,8 @@ def _dbt_build():
     profile_config = ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name=TARGET_NAME,
-        profile_mapping=PostgresUserPasswordProfileMapping(
-            conn_id=WAREHOUSE_CONN_ID, profile_args=PROFILE_ARGS),
+        profile_mapping=WarehouseProfileMapping(conn_id=WAREHOUSE_CONN_ID,
+                                                profile_args=PROFILE_ARGS),
     )
     # the nightly's dbt never writes into the folder holding the manifest the DAG is
     # rendered from: concurrent per-node tasks would rewrite manifest.json under the
