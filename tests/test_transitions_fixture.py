@@ -3,9 +3,9 @@ docs/measures/transitions-and-referrals.md).
 
 The drop ``fixtures/drops/transitions/2026-03-31`` holds seven children. Every expected row
 below was worked out BY HAND from docs/measures/transitions-and-referrals.md, not by
-running the models; the reasoning is in the comments. Defaults of the dbt vars: transition_gap_days 28,
-step_back_up_window_months 3, reassessment_window_days 90, re_referral_window_months 12,
-cp_plan_long_duration_years 2. as_of = 2026-03-31.
+running the models; the reasoning is in the comments. Defaults of the dbt vars:
+transition_gap_days 28, step_back_up_window_months 3, reassessment_window_days 90,
+re_referral_window_months 12, cp_plan_long_duration_years 2. as_of = 2026-03-31.
 
 Conventions used in the reasoning:
 - a span [start, end) is open on d when start <= d < end, so the level changes ON the end
