@@ -17,10 +17,10 @@ def test_report_task_runs_after_publish_only(tmp_path):
     env["CSCW_DBT_TASKS"] = "single"  # the shape of the pipeline tasks does not depend on it
     code = textwrap.dedent("""
         import json
-        from csc_warehouse.config import get_settings
+        from csc_warehouse.config import PIPELINE_TASKS, get_settings
         from csc_warehouse import airflow_runner
         airflow_runner.configure(get_settings())
-        from csc_warehouse.dag_factory import PIPELINE_TASKS, build_nightly_dag
+        from csc_warehouse.dag_factory import build_nightly_dag
         dag = build_nightly_dag()
         t = dag.get_task("report")
         print(json.dumps({"up": sorted(t.upstream_task_ids), "rule": str(t.trigger_rule),

@@ -21,6 +21,7 @@ from csc_warehouse.config import DAG_ID, get_settings
 from csc_warehouse.contract import load_contract
 from csc_warehouse.contract.render import write_rendered
 from csc_warehouse.drop import DropError, open_drop
+from csc_warehouse.report import CatalogueError, ReportDataError, render_report
 from csc_warehouse.run_progress import TaskWatcher, output_to_file
 from csc_warehouse.warehouse import warehouse_url
 from csc_warehouse.warehouse.db import connect
@@ -202,8 +203,6 @@ def report_cmd(
 ) -> None:
     """Render the improvement report of the published night again (HTML; reads the
     published marts as cscw_bi)."""
-    from csc_warehouse.report import CatalogueError, ReportDataError, render_report
-
     try:
         result = render_report(get_settings(), _date(night, "--night"))
     except (ReportDataError, CatalogueError) as e:

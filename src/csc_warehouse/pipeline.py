@@ -21,6 +21,7 @@ from csc_warehouse.load.ssd import SsdLoader, check_ssd_drop
 from csc_warehouse.load.ssda903 import Ssda903Loader, check_903_drop
 from csc_warehouse.publish import publish as swap
 from csc_warehouse.publish import record_failure
+from csc_warehouse.report import render_report
 from csc_warehouse.validate.run import validate as run_validation
 from csc_warehouse.warehouse import warehouse_url
 from csc_warehouse.warehouse.schemas import bootstrap
@@ -156,8 +157,6 @@ def publish(run_id: str, as_of: str, batch_id: str | None,
 
 def report(as_of: str, settings: Settings | None = None) -> dict:
     """Render the published night's improvement report (read from the marts as cscw_bi)."""
-    from csc_warehouse.report import render_report
-
     settings = settings or get_settings()
     result = render_report(settings, dt.date.fromisoformat(as_of), owner_url=_url(settings))
     log.info("improvement report: %s", result.path)
