@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,6 +22,8 @@ from csc_warehouse.contract.render import write_rendered
 from csc_warehouse.drop import DropError, open_drop
 from csc_warehouse.report import CatalogueError, ReportDataError, render_report
 from csc_warehouse.run_progress import TaskWatcher, output_to_file
+from csc_warehouse.terminal import Steps as _Steps
+from csc_warehouse.terminal import console
 from csc_warehouse.warehouse import warehouse_url
 from csc_warehouse.warehouse.db import connect
 from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
@@ -40,7 +41,6 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(contract_app, name="contract")
 app.add_typer(bi_app, name="bi")
 
-console = Console(stderr=True, highlight=False)
 DEFAULT_DEMO_DATE = dt.date(2026, 11, 27)
 
 
@@ -51,31 +51,6 @@ def _date(value: str | None, what: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{what} must be YYYY-MM-DD, not {value!r}") from None
-
-
-class _Steps:
-    """Clear step lines with timings (progress that works in CI logs too)."""
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    def __call__(self, name: str):
-        steps = self
-
-        class _Step:
-            def __enter__(self):
-                self.t = time.monotonic()
-                console.print(f"[bold cyan]→[/] {name} ...")
-                return self
-
-            def __exit__(self, exc_type, exc, tb):
-                took = time.monotonic() - self.t
-                steps.timings[name] = took
-                mark = "[green]✓[/]" if exc_type is None else "[red]✗[/]"
-                console.print(f"{mark} {name} [dim]({took:.1f}s)[/]")
-                return False
-
-        return _Step()
 
 
 # --- warehouse ---------------------------------------------------------------------------

@@ -15,8 +15,8 @@ def bi_up() -> None:
     """Install or reuse Superset's environment, import the dashboards (bi/superset/assets)
     and serve Superset on 127.0.0.1 (CSCW_SUPERSET_PORT) in the background."""
     from csc_warehouse.bi import BiError, Superset
-    from csc_warehouse.cli import _Steps
     from csc_warehouse.config import get_settings
+    from csc_warehouse.terminal import Steps as _Steps
 
     try:
         result = Superset(get_settings()).up(step=_Steps())
