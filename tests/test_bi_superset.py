@@ -98,6 +98,12 @@ DASHBOARDS = _dashboards()
 
 
 @pytest.fixture(scope="module")
+def cscw(built_warehouse):
+    """This module works on the built warehouse's own database (tests/conftest.py)."""
+    return built_warehouse["cscw"]
+
+
+@pytest.fixture(scope="module")
 def superset(cscw, built_warehouse):
     """`cscw bi up` on the session's published warehouse; `cscw bi down` afterwards."""
     _require(CHROMIUM.exists(), f"no Chromium at {CHROMIUM} (Debian: apt-get install "
