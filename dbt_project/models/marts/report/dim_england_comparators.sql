@@ -1,6 +1,6 @@
 {#- Published. The England figures the improvement report compares with (seed
-    england_comparators): one row per national measure, with its year and source. -#}
-    `year` and `publication` are the published column names (RF04 waived on those lines).
+    england_comparators): one row per national measure, with its year and source.
+    `year` and `publication` are the published column names (RF04 waived on those lines). -#}
 with
 
 comparators as (
