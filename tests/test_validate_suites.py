@@ -96,17 +96,27 @@ def test_every_reference_has_a_critical_expectation(critical, table, column, ref
     assert exp.meta["references"] == references
     assert exp.type == "expect_column_values_to_be_in_set"
     assert exp.kwargs["value_set"] == [True]
-    # the asset computes the flag from the referenced table's staging model and column
+    # the asset computes the flag from the referenced table's staging model and column, in
+    # one set-based pass: a left join to the referenced keys (distinct, so no row of the
+    # asset is repeated), null when the reference is blank
     ref_table, ref_col = references.split(".")
     ref_model, ref_sql = stg[ref_table]
     own_col = _staging_name(stg[table][1], column)
     ref_name = _staging_name(ref_sql, ref_col)
+    join = re.search(
+        rf"\bleft join \(select distinct {ref_name} from staging\.{ref_model}\) as (\w+) "
+        rf"on \1\.{ref_name} = t\.{own_col}(?: |$)",
+        asset.query,
+    )
+    assert join, f"{table}.{column}: no left join to {references}"
+    alias = join.group(1)
     assert re.search(
-        rf"case when t\.{own_col} is not null then exists \(select 1 from "
-        rf"staging\.{ref_model} as (\w+) where \1\.{ref_name} = t\.{own_col}\) end "
+        rf"case when t\.{own_col} is not null then {alias}\.{ref_name} is not null end "
         rf"as {exp.column}\b",
         asset.query,
     ), f"{table}.{column}: the flag {exp.column} does not check {references}"
+    assert f"from staging.{stg[table][0]} as t " in asset.query
+    assert "exists (" not in asset.query, "a per-row subquery: use the left join"
 
 
 def test_no_expectation_claims_a_reference_the_contract_lacks(critical):

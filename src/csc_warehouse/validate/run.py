@@ -1,9 +1,11 @@
 """Run the suites with GX Core (SQL execution engine) and keep every result.
 
-Each asset is a query over tonight's staging views (small and sargable: staging reads one
-batch). ``result_format`` is SUMMARY; failing rows are found by query (the worklists), not
-from GX's capped unexpected lists. Every expectation's result lands in
-``dq.validation_results``.
+Each asset is a query over tonight's staging views (staging reads one batch), written as one
+set-based pass (references by left join to the distinct keys, never a per-row subquery). GX
+runs each asset's query once into a temporary table and computes every expectation of the
+asset from it. ``result_format`` is SUMMARY; failing rows are found by query (the worklists),
+not from GX's capped unexpected lists. Every expectation's result lands in
+``dq.validation_results``. Timings and growth: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -153,7 +155,11 @@ def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = No
         ctx.variables.progress_bars = {"globally": False}
     if data_docs:
         _data_docs_site(ctx, settings.gx_docs)
-    source = ctx.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url))
+    # create_temp_table: GX runs each asset's query once, into a temporary table, and
+    # computes every expectation's metrics from that table (one set-based pass per asset,
+    # not one per expectation or per metric)
+    source = ctx.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url(url),
+                                           create_temp_table=True)
     outcomes: list[ExpectationOutcome] = []
     for suite in suites:
         for asset in suite.assets:
