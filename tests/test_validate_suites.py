@@ -14,6 +14,7 @@ import pytest
 from csc_warehouse.contract import load_contract
 from csc_warehouse.validate.suites import (
     AssetSpec,
+    ExpectationSpec,
     as_of_literal,
     load_suite,
     load_suites,
@@ -209,3 +210,30 @@ def test_suite_file_rules(tmp_path):
     )
     with pytest.raises(ValueError, match="mostly"):
         load_suite(bad)
+
+
+def test_gx_materialises_only_the_columns_the_expectations_read(suites):
+    """Each asset's query is materialised once (GX temporary table) with only its key and
+    checked columns; an asset with a table-level expectation keeps every column."""
+    from csc_warehouse.validate.run import _gx_query, checked_columns
+
+    addresses = next(a for a in suites["critical"].assets if a.name == "addresses")
+    assert checked_columns(addresses) == ["address_id", "person_exists", "end_date",
+                                          "start_date"]
+    assert _gx_query("with x as (select 1 as a) select * from x", ["a"]) == (
+        "select a from (with x as (select 1 as a) select * from x) as asset")
+    for suite in suites.values():
+        for asset in suite.assets:
+            cols = checked_columns(asset)
+            assert cols and cols[0] == asset.key, asset.name
+            for e in asset.expectations:
+                assert e.column in cols, (asset.name, e.name)
+    table_level = AssetSpec("rows", "select 1 as a", "a", (ExpectationSpec(
+        "rows: count", "expect_table_row_count_to_be_between", {"min_value": 1}),))
+    assert checked_columns(table_level) is None
+    assert _gx_query("select 1 as a", None) == "select 1 as a"
+    assert _gx_query("with x as (select 1 as a) select * from x", None).startswith(
+        "select * from (with x")
+    odd = AssetSpec("odd", "select 1 as \"A b\"", "A b", (ExpectationSpec(
+        "odd: nn", "expect_column_values_to_not_be_null", {"column": "A b"}),))
+    assert checked_columns(odd) is None

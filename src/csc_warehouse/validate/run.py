@@ -15,13 +15,14 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from csc_warehouse.config import Settings
-from csc_warehouse.validate.suites import SuiteSpec, load_suites
+from csc_warehouse.validate.suites import AssetSpec, SuiteSpec, load_suites
 from csc_warehouse.warehouse.db import sqlalchemy_url, transaction
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,31 @@ def _observed(result: dict) -> str | None:
     return None
 
 
-def _gx_query(query: str) -> str:
-    """GX query assets must start with SELECT: wrap a query with a CTE in a subquery."""
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def checked_columns(asset: AssetSpec) -> list[str] | None:
+    """The columns an asset's expectations read (and its key), in order; None when an
+    expectation reads the whole row (a table-level expectation) or names a column that is not
+    a plain identifier."""
+    cols = [asset.key] if asset.key else []
+    for e in asset.expectations:
+        named = [e.kwargs[k] for k in ("column", "column_A", "column_B") if k in e.kwargs]
+        named += list(e.kwargs.get("column_list", []))
+        if not named:
+            return None
+        cols += named
+    if not all(isinstance(c, str) and _IDENTIFIER.match(c) for c in cols):
+        return None
+    return list(dict.fromkeys(cols))
+
+
+def _gx_query(query: str, columns: list[str] | None = None) -> str:
+    """The query GX materialises: only the columns the expectations read (PostgreSQL then
+    computes and writes no others), wrapped in a subquery (GX query assets must start with
+    SELECT, and a query may start with a CTE)."""
+    if columns:
+        return f"select {', '.join(columns)} from ({query}) as asset"
     if query.lstrip()[:7].lower() == "select ":
         return query
     return f"select * from ({query}) as asset"
@@ -165,7 +189,8 @@ def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = No
         for asset in suite.assets:
             started = time.monotonic()
             gx_asset = source.add_query_asset(f"{suite.name}__{asset.name}",
-                                              query=_gx_query(asset.render(as_of)))
+                                              query=_gx_query(asset.render(as_of),
+                                                              checked_columns(asset)))
             batch_def = gx_asset.add_batch_definition_whole_table("tonight")
             gx_suite = ctx.suites.add(
                 gx.ExpectationSuite(
