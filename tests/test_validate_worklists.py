@@ -12,7 +12,8 @@ import csv
 import pytest
 
 from csc_warehouse.config import PROJECT_ROOT
-from csc_warehouse.validate.suites import load_suite
+from csc_warehouse.validate.run import _gx_query, checked_columns
+from csc_warehouse.validate.suites import load_suite, load_suites
 
 WARNINGS = load_suite(PROJECT_ROOT / "expectations" / "warnings.yml")
 CHECKS = [(e.name, e.worklist) for _, e in WARNINGS.expectations]
@@ -83,3 +84,23 @@ def test_summary_reports_warnings_with_their_worklists(three):
     assert set(warnings) == {c for c, _ in CHECKS}
     for check, worklist in CHECKS:
         assert warnings[check]["worklist"] == f"analytics.{worklist}"
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_every_asset_is_one_set_based_pass(three):
+    """No asset query of any suite, as GX materialises it, runs a subquery per row (a
+    correlated `exists`/`in`: hashed or not, the planner may re-run it for every row, and the
+    check's cost then grows with the square of the authority): PostgreSQL's plan has no
+    SubPlan node. Joins, aggregates and window functions only. docs/performance.md."""
+    night = three.nights["good"].date
+    for suite in load_suites(PROJECT_ROOT / "expectations"):
+        for asset in suite.assets:
+            query = _gx_query(asset.render(night), checked_columns(asset))
+            (plan,), = three.cscw.query("explain (format json) " + query)
+            relations = {n.get("Parent Relationship") for n in _plan_nodes(plan[0]["Plan"])}
+            assert "SubPlan" not in relations, f"{suite.name}/{asset.name}: a per-row subquery"
