@@ -11,7 +11,7 @@ and reused by later runs. Then, each size in its own fresh CSCW_HOME, on its own
    real Airflow DAG under ``dag.test()``; each task's seconds are read from its progress lines;
 2. the same steps by hand, in a second fresh CSCW_HOME on ``--hand-port``: the loader, the
    history step, one ``dbt build`` (dbtRunner, same vars and exclusions as the DAG), the GX
-   validation and the publish swap, each timed in one Python process.
+   validation, the publish swap and the improvement report, each timed in one process.
 
 It prints each phase's seconds, the orchestration ratio (``cscw run``'s night over the
 steps by hand), the validation's share of the night and, between consecutive sizes, each
@@ -40,9 +40,7 @@ from pathlib import Path
 
 #: the phases of a night, in order, as the DAG's tasks name them
 PHASES = ("find_drop", "check_drop", "load_raw", "record_history", "dbt_build", "validate",
-          "publish", "summary")
-#: the phases timed by hand (the rest are the DAG's own bookkeeping)
-HAND_PHASES = ("load_raw", "record_history", "dbt_build", "validate", "publish")
+          "publish", "report", "summary")
 MARKER = ".cscw-bench-night"
 TASK_LINE = re.compile(r"^\s*[✓✗-] (\S+) (\w+) \(([\d.]+)s\)\s*$")
 STEP_LINE = re.compile(r"^[✓✗] (.+?) \(([\d.]+)s\)\s*$")
@@ -184,6 +182,7 @@ def by_hand_worker(drop: str) -> None:
     if ok:
         timed("publish", pipeline.publish, run_id, load["as_of"], load["batch_id"],
               settings=settings)
+        timed("report", pipeline.report, load["as_of"], settings=settings)
     print(json.dumps({"tasks": times, "night": sum(times.values()), "ok": ok,
                       "rows": load["rows_loaded"]}))
 
@@ -200,7 +199,8 @@ def report(results: dict[int, dict]) -> None:
     print()
     head = f"{'phase':<16}" + "".join(f"{f'{n:,} run':>14}{'by hand':>10}" for n in sizes)
     print(head)
-    for phase in PHASES:
+    seen = {t for n in sizes for t in results[n]["run"]["tasks"]}
+    for phase in (*PHASES, *sorted(seen - set(PHASES))):
         row = f"{phase:<16}"
         for n in sizes:
             r, h = results[n]["run"], results[n]["hand"]
@@ -228,7 +228,8 @@ def report(results: dict[int, dict]) -> None:
     for n1, n2 in zip(sizes, sizes[1:], strict=False):
         r1, r2 = results[n1]["run"], results[n2]["run"]
         parts = [f"{p} {exponent(r1['tasks'].get(p), r2['tasks'].get(p), n1, n2)}"
-                 for p in ("load_raw", "record_history", "dbt_build", "validate", "publish")]
+                 for p in ("load_raw", "record_history", "dbt_build", "validate", "publish",
+                           "report")]
         print(f"growth exponent {n1:,} -> {n2:,} (x{n2 / n1:g}): night "
               f"{exponent(r1['night'], r2['night'], n1, n2)} "
               f"(time x{r2['night'] / r1['night']:.2f}); " + ", ".join(parts))
