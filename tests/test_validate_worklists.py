@@ -104,3 +104,34 @@ def test_every_asset_is_one_set_based_pass(three):
             (plan,), = three.cscw.query("explain (format json) " + query)
             relations = {n.get("Parent Relationship") for n in _plan_nodes(plan[0]["Plan"])}
             assert "SubPlan" not in relations, f"{suite.name}/{asset.name}: a per-row subquery"
+
+
+def test_an_asset_whose_query_fails_fails_its_checks_and_the_rest_still_run(cscw):
+    """Fail closed: GX materialises an asset's query before any expectation runs, so a query
+    that cannot run (a missing relation or column) fails every expectation of its asset with
+    the database's reason, and the next assets are still checked."""
+    from csc_warehouse.config import get_settings
+    from csc_warehouse.validate.run import run_suites
+    from csc_warehouse.validate.suites import AssetSpec, ExpectationSpec, SuiteSpec
+
+    def not_null(asset: str, column: str) -> ExpectationSpec:
+        return ExpectationSpec(f"{asset}: {column} not null",
+                               "expect_column_values_to_not_be_null", {"column": column})
+
+    suite = SuiteSpec("probe", "critical", "", (
+        AssetSpec("missing_table", "select x from staging.no_such_model", "x",
+                  (not_null("missing_table", "x"), not_null("missing_table", "y"))),
+        AssetSpec("missing_column", "select 1 as a", "a", (not_null("missing_column", "zz"),)),
+        AssetSpec("next", "select 1 as a union all select null", "a",
+                  (not_null("next", "a"),)),
+    ))
+    got = {o.expectation: o
+           for o in run_suites(cscw.url, get_settings(), [suite], data_docs=False)}
+    assert list(got) == [e.name for _, e in suite.expectations]
+    for name in ("missing_table: x not null", "missing_table: y not null"):
+        assert not got[name].success
+        assert 'relation "staging.no_such_model" does not exist' in got[name].observed_value
+    assert not got["missing_column: zz not null"].success
+    assert 'column "zz" does not exist' in got["missing_column: zz not null"].observed_value
+    after = got["next: a not null"]
+    assert (after.success, after.unexpected_count, after.element_count) == (False, 1, 2)

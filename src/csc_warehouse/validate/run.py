@@ -162,6 +162,22 @@ def _outcome(suite: SuiteSpec, asset_name: str, spec, r) -> ExpectationOutcome:
     )
 
 
+def _query_failed(suite: SuiteSpec, asset: AssetSpec, exc: BaseException,
+                  ) -> list[ExpectationOutcome]:
+    """Fail closed: an asset whose query cannot run fails every one of its expectations."""
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    return [
+        ExpectationOutcome(
+            suite=suite.name, severity=suite.severity, expectation=spec.name,
+            expectation_type=spec.type, table_name=asset.name, column_name=spec.column,
+            success=False, observed_value=f"error: {reason}"[:2000], element_count=None,
+            unexpected_count=None, unexpected_percent=None, mostly=spec.mostly,
+            worklist=spec.worklist,
+        )
+        for spec in asset.expectations
+    ]
+
+
 def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = None,
                as_of: dt.date | None = None, data_docs: bool = True,
                ) -> list[ExpectationOutcome]:
@@ -207,7 +223,14 @@ def run_suites(url: str, settings: Settings, suites: list[SuiteSpec] | None = No
             fmt: dict = {"result_format": "SUMMARY", "return_unexpected_index_query": False}
             if asset.key:
                 fmt["unexpected_index_column_names"] = [asset.key]
-            res = vd.run(result_format=fmt)
+            try:
+                res = vd.run(result_format=fmt)
+            except Exception as exc:  # noqa: BLE001 - recorded, and fails the checks
+                # the asset's query itself failed (GX materialises it before any
+                # expectation runs): every expectation of the asset fails, with the reason
+                log.warning("%s/%s: the asset's query failed: %s", suite.name, asset.name, exc)
+                outcomes.extend(_query_failed(suite, asset, exc))
+                continue
             # results come back in the suite's order
             for spec, r in zip(asset.expectations, res.results, strict=True):
                 outcomes.append(_outcome(suite, asset.name, spec, r))
