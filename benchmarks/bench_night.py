@@ -83,9 +83,15 @@ def env_for(home: Path, port: int) -> dict[str, str]:
     return env
 
 
-def cscw(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
+def cscw(*args: str, env: dict[str, str], check: bool = True,
+         timeout: float | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("cscw")
-    proc = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True)
+    try:
+        proc = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        proc = subprocess.CompletedProcess(e.cmd, -9, out, f"\ntimed out after {timeout:.0f}s")
     if check and proc.returncode != 0:
         raise SystemExit(f"cscw {' '.join(args)} failed ({proc.returncode}):\n"
                          f"{(proc.stdout + proc.stderr)[-3000:]}")
@@ -98,12 +104,12 @@ def peak_rss_mb() -> float:
 
 
 # --- 1. cscw run ----------------------------------------------------------------------------
-def via_cscw_run(drop: Path, home: Path, port: int) -> dict:
+def via_cscw_run(drop: Path, home: Path, port: int, timeout: float) -> dict:
     env = env_for(fresh_home(home), port)
     cscw("warehouse", "start", env=env)
     try:
         t0 = time.perf_counter()
-        proc = cscw("run", "--drop", str(drop), env=env, check=False)
+        proc = cscw("run", "--drop", str(drop), env=env, check=False, timeout=timeout)
         wall = time.perf_counter() - t0
     finally:
         cscw("warehouse", "stop", env=env, check=False)
@@ -127,12 +133,16 @@ def via_cscw_run(drop: Path, home: Path, port: int) -> dict:
 
 
 # --- 2. by hand -----------------------------------------------------------------------------
-def by_hand(drop: Path, home: Path, port: int) -> dict:
+def by_hand(drop: Path, home: Path, port: int, timeout: float) -> dict:
     env = env_for(fresh_home(home), port)
     cscw("warehouse", "start", env=env)
     try:
         proc = subprocess.run([sys.executable, __file__, "--by-hand-worker", str(drop)],
-                              env=env, capture_output=True, text=True)
+                              env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"  ! by hand stopped after {timeout:.0f}s", flush=True)
+        return {"tasks": {}, "night": timeout, "ok": False, "rows": 0,
+                "peak_rss_mb": peak_rss_mb()}
     finally:
         cscw("warehouse", "stop", env=env, check=False)
     if proc.returncode != 0:
@@ -250,6 +260,8 @@ def main() -> None:
                          "the other; each size's warehouse is stopped before the next)")
     ap.add_argument("--hand-port", type=int, default=55413,
                     help="embedded warehouse port of the by-hand side")
+    ap.add_argument("--timeout", type=float, default=3600,
+                    help="seconds one side of one size may take before it is stopped")
     ap.add_argument("--by-hand-worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.by_hand_worker:
@@ -261,15 +273,19 @@ def main() -> None:
     for n in sizes:
         drop = drop_for(args.data, n, args.years, as_of)
         print(f"{n:,} children: cscw run ...", flush=True)
-        run = via_cscw_run(drop, args.homes / f"home-{n}-run", args.port)
+        run = via_cscw_run(drop, args.homes / f"home-{n}-run", args.port, args.timeout)
         print(f"  night {run['night']:.1f}s: " + ", ".join(
             f"{k} {v:.1f}s" for k, v in run["tasks"].items()), flush=True)
+        if not run["ok"] and run["wall"] >= args.timeout:
+            print(f"  stopped after {args.timeout:.0f}s; no larger size is tried", flush=True)
+            break
         print(f"{n:,} children: by hand ...", flush=True)
-        hand = by_hand(drop, args.homes / f"home-{n}-hand", args.hand_port)
+        hand = by_hand(drop, args.homes / f"home-{n}-hand", args.hand_port, args.timeout)
         print(f"  {hand['night']:.1f}s: " + ", ".join(
             f"{k} {v:.1f}s" for k, v in hand["tasks"].items()), flush=True)
         results[n] = {"run": run, "hand": hand}
-    report(results)
+    if results:
+        report(results)
 
 
 if __name__ == "__main__":
