@@ -172,6 +172,22 @@ def test_placements_do_not_overlap_and_follow_903_rules(clean: GenerateResult) -
             assert last["clae_cla_episode_ceased_reason"] == ""
 
 
+def test_every_reference_resolves_on_a_friday_night(clean: GenerateResult) -> None:
+    """AS_OF is a Friday: a referral made on the Saturday is after the cut, so nothing may
+    start before its referral and be left in the drop pointing at it (the critical suite's
+    foreign keys would stop the night)."""
+    assert AS_OF.weekday() == 4
+    for name, table in CONTRACT.tables.items():
+        for col in table.columns:
+            if not col.references:
+                continue
+            ref_table, ref_col = col.references.split(".")
+            keys = {r[ref_col] for r in read(clean.path, ref_table)}
+            orphans = [r[col.name] for r in read(clean.path, name)
+                       if r[col.name] and r[col.name] not in keys]
+            assert not orphans, f"{name}.{col.name}: {len(orphans)} not in {col.references}"
+
+
 def test_every_open_child_has_a_current_address(clean: GenerateResult) -> None:
     current = {
         r["addr_person_id"]
@@ -380,6 +396,10 @@ def test_generator_calendar_matches_the_holidays_package() -> None:
         assert set(bank_holidays(year)) == expected, year
     christmas_eve = dt.date(2026, 12, 24).toordinal()
     assert dt.date.fromordinal(add_working_days(christmas_eve, 1)) == dt.date(2026, 12, 29)
+    # zero working days after a day off is the next working day, never the one before
+    saturday, monday = dt.date(2026, 11, 28), dt.date(2026, 11, 30)
+    assert dt.date.fromordinal(add_working_days(saturday.toordinal(), 0)) == monday
+    assert dt.date.fromordinal(add_working_days(monday.toordinal(), 0)) == monday
 
 
 def test_headline_rates_of_a_20000_child_drop_sit_within_tolerance(tmp_path: Path) -> None:

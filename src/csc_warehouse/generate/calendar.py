@@ -90,9 +90,15 @@ def _working_days() -> list[int]:
 
 
 def add_working_days(day: int, n: int) -> int:
-    """The working day ``n`` working days after ``day`` (``day`` itself need not be one)."""
+    """The working day ``n`` working days after ``day`` (``day`` itself need not be one);
+    ``n == 0`` is ``day`` when it is a working day, else the next one (never a day before)."""
     wd = _working_days()
-    i = bisect_right(wd, day) + n - 1 if n >= 0 else bisect_left(wd, day) + n
+    if n > 0:
+        i = bisect_right(wd, day) + n - 1
+    elif n == 0:
+        i = bisect_left(wd, day)
+    else:
+        i = bisect_left(wd, day) + n
     i = max(0, min(i, len(wd) - 1))
     return wd[i]
 
