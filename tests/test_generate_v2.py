@@ -374,9 +374,9 @@ def test_the_mid_size_drop_passes_the_loaders_contract_check(mid):
     from csc_warehouse.config import get_settings
     from csc_warehouse.contract import load_contract
     from csc_warehouse.drop import open_drop
-    from csc_warehouse.load.ssd import SsdLoader
+    from csc_warehouse.load.ssd import check_ssd_drop
 
-    infos, ignored = SsdLoader("", get_settings()).check(open_drop(mid.path))
+    infos, ignored = check_ssd_drop(open_drop(mid.path), get_settings())
     assert set(infos) == set(load_contract().tables) and ignored == []
     assert mid.rows["ext_camhs_referrals"] > 0
 
