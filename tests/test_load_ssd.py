@@ -668,3 +668,15 @@ def test_a_reader_holding_a_raw_table_postpones_the_retention_not_the_load(db, t
                   "order by 1") == sorted([(b1.batch_id, True), (b2.batch_id, True)])
     assert SsdLoader(url, keep1).load(n2).already_loaded
     assert q(url, "select distinct _batch_id from raw.ssd_person") == [(b2.batch_id,)]
+
+
+def test_the_nights_partitions_have_statistics_after_the_load(db, tmp_path):
+    """The loader analyses the night's partitions (dbt's first plans on a large authority
+    depend on it); reltuples is -1 for a table never analysed."""
+    url, settings = db
+    good = write_drop(tmp_path, "2026-01-05", {"ssd_person.csv": f"{PERSON_HEADER}\n"
+                                               + people(50)})
+    report = SsdLoader(url, settings).load(open_drop(good))
+    part = f"ssd_person__{report.batch_id.replace('-', '_')}"
+    assert q(url, "select reltuples from pg_class where oid = %s::regclass",
+             (f"raw.{part}",)) == [(50.0,)]

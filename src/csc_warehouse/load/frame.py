@@ -22,7 +22,7 @@ from csc_warehouse.load.history import record_history
 from csc_warehouse.load.records import record_table
 from csc_warehouse.load.report import LoadReport, TableLoad
 from csc_warehouse.warehouse.db import connect
-from csc_warehouse.warehouse.raw_partitions import drop_batches
+from csc_warehouse.warehouse.raw_partitions import analyze_batch, drop_batches
 
 Progress = Callable[[str], None]
 
@@ -74,6 +74,9 @@ class RawLoader:
                 retention.apply_retention(conn, batch_id, list(self.contract.tables),
                                           self.settings.raw_keep_batches, self.progress,
                                           self.retention_lock_timeout)
+            with self._phase("analyze"), conn.cursor() as cur:
+                analyze_batch(cur, list(self.contract.tables), batch_id)
+            conn.commit()
         finally:
             conn.close()
         if self.history:  # (a no-op when the night is already in history)
