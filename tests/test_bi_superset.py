@@ -47,8 +47,9 @@ ERROR_TILE = "[role=alert], .ant-alert-error, [data-test=error-message]"
 BIG_NUMBERS = {
     "threshold-decisions": (
         "Step-downs to early help, last 12 months",
-        """select sum(step_downs_to_eh) from marts.mart_threshold_kpis_monthly
-           where month_start > date_trunc('month', as_of) - interval '12 months'""",
+        """select sum(numerator) from marts.mart_threshold_kpis_monthly
+           where measure = 'step_downs_to_eh' and team = 'all'
+             and period_start > date_trunc('month', as_of) - interval '12 months'""",
         lambda v: f"{v:,}",
     ),
     "placement-stability": (

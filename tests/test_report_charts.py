@@ -20,8 +20,8 @@ from csc_warehouse.report.catalogue import (
     load_catalogue,
     small_number_threshold,
 )
-from csc_warehouse.report.data import Comparator, Row
-from csc_warehouse.report.model import pct, pct_axis
+from csc_warehouse.report.data import Comparator, Row, kpi_row
+from csc_warehouse.report.model import KpiView, pct, pct_axis
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 REPO = Path(__file__).resolve().parents[1]
@@ -263,6 +263,52 @@ def test_change_direction_and_verdict():
     assert figures.change(now, figures.Figure("b", 0, 0), "higher") is None
 
 
+# --- rows of the long KPI shape ----------------------------------------------------------
+def _long(period_start, period_end, complete, n, d, grain, team="all"):
+    """A row as MartReader reads it: (period_start, period_end, team, is_complete_period,
+    is_suppressed, numerator, denominator)."""
+    return kpi_row(period_start, period_end, team, complete, None, n, d, grain=grain)
+
+
+def test_a_month_not_over_is_left_out_of_the_rolling_12_headline():
+    # as_of 2026-11-20: Nov 2025 .. Oct 2026 complete with 1 of 4 each; Nov 2026 to date
+    # with 9 of 9, which must count neither into the headline nor into the chart
+    months = [dt.date(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1) for i in range(13)]
+    rows = [_long(m, m, True, 1, 4, "month") for m in months[:-1]]
+    rows.append(_long(months[-1], dt.date(2026, 11, 20), False, 9, 9, "month"))
+    assert rows[-1].partial and not rows[-1].to_date and rows[-1].label == "Nov 2026"
+    assert not rows[0].partial and rows[0].label == "Nov 2025"
+    t = figures.trend(figures.authority_rows(rows), "rolling_12")
+    assert t.headline.label == "12 months to Oct 2026"
+    assert (t.headline.numerator, t.headline.denominator) == (12, 48)
+    assert t.labels[-1] == "Oct 2026" and len(t.points) == 12
+
+
+def test_a_year_to_date_is_the_latest_headline_labelled_to_date():
+    rows = [_long(dt.date(2024, 4, 1), dt.date(2025, 3, 31), True, 3, 10, "year"),
+            _long(dt.date(2025, 4, 1), dt.date(2026, 3, 31), True, 4, 10, "year"),
+            _long(dt.date(2026, 4, 1), dt.date(2026, 11, 20), False, 1, 5, "year")]
+    assert [r.label for r in rows] == ["2024-25", "2025-26", "2026-27 to date"]
+    assert rows[-1].to_date and not rows[-1].partial
+    t = figures.trend(figures.authority_rows(rows), "latest")
+    assert (t.headline.numerator, t.headline.denominator) == (1, 5)
+    assert t.headline.end == dt.date(2026, 11, 20)
+    assert (t.previous.numerator, t.previous.denominator) == (4, 10)
+    view = KpiView(kpi=None, available=True, doc_href="", doc_text="", trend=t)
+    assert view.period_text == "2026-27 to date (20 Nov 2026)"
+
+
+def test_team_rows_of_the_long_shape_split_the_authoritys_figure():
+    m = dt.date(2026, 3, 1)
+    rows = [_long(m, m, True, 6, 20, "year"), _long(m, m, True, 5, 12, "year", "North"),
+            kpi_row(m, m, "South", True, True, None, None, grain="year")]
+    t = figures.trend(figures.authority_rows(rows), "latest")
+    assert (t.headline.numerator, t.headline.denominator) == (6, 20)  # the `all` row
+    teams = {t.team: t for t in figures.by_team(rows, "latest", t.headline, threshold=5)}
+    assert (teams["North"].figure.numerator, teams["North"].figure.denominator) == (5, 12)
+    assert teams["South"].figure is None and teams["South"].reason.startswith("suppressed")
+
+
 # --- catalogue ---------------------------------------------------------------------------
 def test_catalogue_loads_and_every_definition_link_resolves():
     cat = load_catalogue(get_settings())
@@ -295,6 +341,13 @@ def test_catalogue_errors_name_file_entry_and_field(tmp_path):
     targets.write_text("targets:\n  no_such_kpi: {target: 0.5}\n")
     with pytest.raises(CatalogueError, match=r"targets.yml: targets.no_such_kpi: no KPI"):
         load_catalogue(get_settings(), targets_file=targets)
+    # one way of reading a mart: the long shape (a mart's entry may only rename columns)
+    wide = tmp_path / "wide.yml"
+    wide.write_text("marts:\n  m:\n    wide: {x: [a, b]}\n" + bad.read_text()
+                    .replace("better: up", "better: lower\n        definition: d\n"
+                             "        doc: docs/report.md\n        counts: c"))
+    with pytest.raises(CatalogueError, match=r"wide.yml: marts.m: unknown field\(s\) wide"):
+        load_catalogue(get_settings(), catalogue_file=wide)
 
 
 def test_small_number_threshold_comes_from_dbt_vars(tmp_path):
@@ -342,6 +395,9 @@ class _FakeReader:
 
     def has_team(self, mart):
         return True
+
+    def grain(self, mart):
+        return "month"
 
 
 def test_a_long_by_team_mart_becomes_a_kpi_with_one_entry():

@@ -44,8 +44,7 @@ def _doc_link(settings: Settings, kpi: Kpi) -> tuple[str, str]:
     return href, text
 
 
-def _x_title(catalogue: Catalogue, kpi: Kpi, trend: figures.Trend) -> str:
-    grain = catalogue.shape(kpi.mart).grain
+def _x_title(grain: str, trend: figures.Trend) -> str:
     first, last = trend.labels[0], trend.labels[-1]
     if trend.rolling:
         return f"Month, {first} to {last} (each point: the 12 months to that month)"
@@ -77,7 +76,8 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
         view.reason = availability.reason
         return view
     rows = reader.rows(kpi)
-    rule = catalogue.headline_rule(kpi)
+    grain = reader.grain(kpi.mart)
+    rule = catalogue.headline_rule(kpi, grain)
     trend = figures.trend(figures.authority_rows(rows), rule)
     if trend.headline is None or trend.headline.rate is None:
         view.reason = "no period has a figure"
@@ -109,7 +109,7 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
             desc += f" England {pct(comparator.rate)} ({comparator.year})."
         view.chart = svg.line_chart(
             f"chart-{kpi.id}", chart_points, title=f"{kpi.title}: trend", desc=desc,
-            y_title=f"% of {kpi.counts}", x_title=_x_title(catalogue, kpi, trend),
+            y_title=f"% of {kpi.counts}", x_title=_x_title(grain, trend),
             fmt=pct_axis, refs=refs, y_cap=1.0)
         span = trend.labels[0] if len(trend.labels) == 1 else \
             f"{trend.labels[0]} to {trend.labels[-1]}"
@@ -131,7 +131,7 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
         else:
             view.teams_note = f"marts.{kpi.mart} has no team rows for the period"
     else:
-        view.teams_note = f"marts.{kpi.mart} has no team column yet"
+        view.teams_note = f"marts.{kpi.mart} has no team rows yet (the whole authority only)"
     return view
 
 

@@ -9,7 +9,7 @@ field, never a traceback from deep inside the renderer.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -24,10 +24,11 @@ DEFAULT_SMALL_NUMBER_THRESHOLD = 5
 GRAINS = ("month", "year", "night")
 HEADLINES = ("rolling_12", "latest")
 UNITS = ("percent",)
-#: the period column a long mart is read by, when the catalogue does not name it
-PERIOD_COLUMNS = ("month", "month_start", "period_end", "period")
+#: the grain each ``period_type`` of the long KPI shape (docs/measures/kpi-shape.md) is read as
+PERIOD_TYPES = {"month": "month", "reporting_year": "year"}
 SUPPRESSED_COLUMNS = ("is_suppressed", "suppressed")
 TEAM_COLUMN = "team"
+PERIOD_TYPE_COLUMN = "period_type"
 
 
 class CatalogueError(ValueError):
@@ -36,19 +37,19 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class MartShape:
-    """How to read one published KPI mart."""
+    """How to read one published KPI mart. The defaults are the long KPI shape
+    (docs/measures/kpi-shape.md); a mart listed under ``marts:`` names other columns."""
 
     name: str
-    grain: str = "month"
-    period: str | None = None  # None: the first of PERIOD_COLUMNS the mart has
-    period_label: str | None = None
-    partial: str | None = None  # a true value marks a period not yet complete (left out)
-    complete: str | None = None  # a false value marks a period to date (kept, labelled)
+    grain: str | None = None  # None: by the mart's period_type (PERIOD_TYPES)
+    period: str = "period_start"
+    period_end: str = "period_end"  # the last day observed (as_of for a period to date)
+    #: a false value marks a period not over on as_of: a month is left out, a year is
+    #: kept and labelled "to date" (a mart without the column has complete periods only)
+    complete: str = "is_complete_period"
     measure_column: str = "measure"
     numerator: str = "numerator"
     denominator: str = "denominator"
-    #: wide marts: measure -> (numerator column, denominator column)
-    wide: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,11 @@ class Catalogue:
     def shape(self, mart: str) -> MartShape:
         return self.marts.get(mart) or MartShape(name=mart)
 
-    def headline_rule(self, kpi: Kpi) -> str:
+    def headline_rule(self, kpi: Kpi, grain: str) -> str:
+        """The KPI's headline rule: its own, else by the grain its mart is read at."""
         if kpi.headline:
             return kpi.headline
-        return "rolling_12" if self.shape(kpi.mart).grain == "month" else "latest"
+        return "rolling_12" if grain == "month" else "latest"
 
 
 def _need(entry: dict, key: str, where: str) -> object:
@@ -137,30 +139,17 @@ def _read_yaml(path: Path) -> dict:
 
 def _shapes(raw: dict, path: Path) -> dict[str, MartShape]:
     shapes: dict[str, MartShape] = {}
+    fields = ("period", "period_end", "complete", "measure_column", "numerator", "denominator")
     for name, spec in (raw or {}).items():
         where = f"{path}: marts.{name}"
         spec = spec or {}
-        unknown = set(spec) - {"grain", "period", "period_label", "partial", "complete",
-                               "measure_column", "numerator", "denominator", "wide"}
+        unknown = set(spec) - {"grain", *fields}
         if unknown:
             raise CatalogueError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        wide = {}
-        for measure, cols in (spec.get("wide") or {}).items():
-            if not (isinstance(cols, list) and len(cols) == 2):
-                raise CatalogueError(f"{where}.wide.{measure}: give [numerator column, "
-                                     "denominator column]")
-            wide[str(measure)] = (str(cols[0]), str(cols[1]))
         shapes[name] = MartShape(
             name=name,
-            grain=_choice(spec.get("grain", "month"), GRAINS, where, "grain"),
-            period=spec.get("period"),
-            period_label=spec.get("period_label"),
-            partial=spec.get("partial"),
-            complete=spec.get("complete"),
-            measure_column=spec.get("measure_column", "measure"),
-            numerator=spec.get("numerator", "numerator"),
-            denominator=spec.get("denominator", "denominator"),
-            wide=wide,
+            grain=_choice(spec["grain"], GRAINS, where, "grain") if "grain" in spec else None,
+            **{f: str(spec[f]) for f in fields if spec.get(f)},
         )
     return shapes
 

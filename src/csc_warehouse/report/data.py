@@ -19,16 +19,22 @@ from psycopg2 import sql
 
 from csc_warehouse.config import Settings
 from csc_warehouse.report.catalogue import (
-    PERIOD_COLUMNS,
+    PERIOD_TYPE_COLUMN,
+    PERIOD_TYPES,
     SUPPRESSED_COLUMNS,
     TEAM_COLUMN,
     Catalogue,
     Kpi,
-    MartShape,
 )
 from csc_warehouse.warehouse.roles import BI, PUBLISHED_SCHEMA
 
 LOCAL_PASSWORD_FILE = "cscw_bi.password"
+#: team values that mean "the whole authority" (the KPI shape's is `all`)
+TOTAL_TEAMS = frozenset({"", "all", "all teams", "(all)", "total", "authority"})
+
+
+def is_total_team(team: str | None) -> bool:
+    return team is None or team.strip().lower() in TOTAL_TEAMS
 
 
 class ReportDataError(RuntimeError):
@@ -39,14 +45,15 @@ class ReportDataError(RuntimeError):
 class Row:
     """One period (and team) of a KPI as the mart publishes it."""
 
-    period: dt.date
+    period: dt.date  # the period's first day (the night, for a nightly mart)
     label: str
     numerator: int | None
     denominator: int | None
     team: str | None = None
-    partial: bool = False  # the period is not over yet (left out of headlines and charts)
-    to_date: bool = False  # a year to date (kept, labelled "to date")
+    partial: bool = False  # a month not over on as_of (left out of headlines and charts)
+    to_date: bool = False  # a year (or night) not over on as_of (kept, labelled "to date")
     suppressed: bool = False
+    end: dt.date | None = None  # the last day observed (None: the period's own date)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class MartReader:
         self.catalogue = catalogue
         self._columns = self._published_columns()
         self._cache: dict[str, dict[str, list[Row]]] = {}
+        self._types: dict[str, list[str]] = {}
 
     def _published_columns(self) -> dict[str, list[str]]:
         """Relations in marts the role can read, with their columns."""
@@ -177,21 +185,20 @@ class MartReader:
         if not cols:
             return Availability(False, f"marts.{kpi.mart} is not published tonight")
         shape = self.catalogue.shape(kpi.mart)
-        if shape.wide:
-            if kpi.measure not in shape.wide:
-                return Availability(False, f"marts.{kpi.mart} has no measure {kpi.measure}")
-            missing = [c for c in shape.wide[kpi.measure] if c not in cols]
-            if missing:
-                return Availability(False, f"marts.{kpi.mart} has no column "
-                                           f"{', '.join(missing)}")
-        else:
-            need = [shape.measure_column, shape.numerator, shape.denominator]
-            missing = [c for c in need if c not in cols]
-            if missing or self._period_column(shape, cols) is None:
-                return Availability(False, f"marts.{kpi.mart} is not in the long KPI shape "
-                                           f"(no {', '.join(missing) or 'period'} column)")
-            if kpi.measure not in self._rows(kpi.mart):
-                return Availability(False, f"marts.{kpi.mart} has no measure {kpi.measure}")
+        need = [shape.measure_column, shape.period, shape.numerator, shape.denominator]
+        if shape.grain is None:
+            need.append(PERIOD_TYPE_COLUMN)
+        missing = [c for c in need if c not in cols]
+        if missing:
+            return Availability(False, f"marts.{kpi.mart} is not in the long KPI shape "
+                                       f"(no {', '.join(missing)} column)")
+        unknown = {t for t in self._period_types(kpi.mart) if t not in PERIOD_TYPES}
+        if unknown:
+            return Availability(False, f"marts.{kpi.mart} has period_type "
+                                       f"{', '.join(sorted(unknown))}, which the report does "
+                                       f"not read (it reads {', '.join(PERIOD_TYPES)})")
+        if kpi.measure not in self._rows(kpi.mart):
+            return Availability(False, f"marts.{kpi.mart} has no measure {kpi.measure}")
         rows = self.rows(kpi)
         if not any(r.denominator for r in rows if not r.partial):
             if any(r.denominator == 0 for r in rows):
@@ -201,17 +208,32 @@ class MartReader:
                                        "not in tonight's extract)")
         return Availability(True)
 
-    @staticmethod
-    def _period_column(shape: MartShape, cols: list[str]) -> str | None:
-        if shape.period:
-            return shape.period if shape.period in cols else None
-        return next((c for c in PERIOD_COLUMNS if c in cols), None)
+    def grain(self, mart: str) -> str:
+        """month, year or night: the catalogue's for the mart, else by its period_type."""
+        shape = self.catalogue.shape(mart)
+        if shape.grain:
+            return shape.grain
+        types = self._period_types(mart)
+        return PERIOD_TYPES.get(types[0], "month") if len(types) == 1 else "month"
+
+    def _period_types(self, mart: str) -> list[str]:
+        if self.catalogue.shape(mart).grain or PERIOD_TYPE_COLUMN not in self.columns(mart):
+            return []
+        if mart not in self._types:
+            with self.conn.cursor() as cur:
+                cur.execute(sql.SQL("select distinct {} from {} order by 1").format(
+                    sql.Identifier(PERIOD_TYPE_COLUMN),
+                    sql.Identifier(PUBLISHED_SCHEMA, mart)))
+                self._types[mart] = [str(r[0]) for r in cur.fetchall()]
+        return self._types[mart]
 
     def rows(self, kpi: Kpi) -> list[Row]:
         return self._rows(kpi.mart).get(kpi.measure, [])
 
     def has_team(self, mart: str) -> bool:
-        return TEAM_COLUMN in self.columns(mart)
+        """Whether the mart publishes rows for teams besides the whole authority."""
+        return any(not is_total_team(r.team) for rows in self._rows(mart).values()
+                   for r in rows)
 
     def _rows(self, mart: str) -> dict[str, list[Row]]:
         """Every measure's rows of a mart (read once), by measure name."""
@@ -219,43 +241,27 @@ class MartReader:
             return self._cache[mart]
         shape = self.catalogue.shape(mart)
         cols = self.columns(mart)
-        period = self._period_column(shape, cols)
-        if period is None:
+        if any(c not in cols for c in (shape.measure_column, shape.period, shape.numerator,
+                                       shape.denominator)):
             self._cache[mart] = {}
             return {}
 
         def optional(name: str | None) -> sql.Composable:
             return sql.Identifier(name) if name and name in cols else sql.SQL("null")
 
-        team = TEAM_COLUMN if TEAM_COLUMN in cols else None
         suppressed = next((c for c in SUPPRESSED_COLUMNS if c in cols), None)
-        common = [sql.Identifier(period), optional(shape.period_label), optional(team),
-                  optional(shape.partial), optional(shape.complete), optional(suppressed)]
-        rel = sql.Identifier(PUBLISHED_SCHEMA, mart)
+        grain = self.grain(mart)
         out: dict[str, list[Row]] = {}
         with self.conn.cursor() as cur:
-            if shape.wide:
-                pairs = [(m, n, d) for m, (n, d) in shape.wide.items()
-                         if n in cols and d in cols]
-                if not pairs:
-                    self._cache[mart] = {}
-                    return {}
-                values = [sql.SQL("{}, {}").format(sql.Identifier(n), sql.Identifier(d))
-                          for _, n, d in pairs]
-                cur.execute(sql.SQL("select {}, {} from {} order by 1").format(
-                    sql.SQL(", ").join(common), sql.SQL(", ").join(values), rel))
-                for rec in cur.fetchall():
-                    head, tail = rec[:6], rec[6:]
-                    for k, (measure, _, _) in enumerate(pairs):
-                        out.setdefault(measure, []).append(
-                            _row(head, tail[2 * k], tail[2 * k + 1], shape.grain))
-            else:
-                cur.execute(sql.SQL("select {}, {}, {}, {} from {} order by 1").format(
-                    sql.SQL(", ").join(common), sql.Identifier(shape.measure_column),
-                    sql.Identifier(shape.numerator), sql.Identifier(shape.denominator), rel))
-                for rec in cur.fetchall():
-                    out.setdefault(str(rec[6]), []).append(
-                        _row(rec[:6], rec[7], rec[8], shape.grain))
+            cur.execute(sql.SQL("select {} from {} order by 2, 1").format(
+                sql.SQL(", ").join([
+                    sql.Identifier(shape.measure_column), sql.Identifier(shape.period),
+                    optional(shape.period_end), optional(TEAM_COLUMN),
+                    optional(shape.complete), optional(suppressed),
+                    sql.Identifier(shape.numerator), sql.Identifier(shape.denominator)]),
+                sql.Identifier(PUBLISHED_SCHEMA, mart)))
+            for measure, *rec in cur.fetchall():
+                out.setdefault(str(measure), []).append(kpi_row(*rec, grain=grain))
         self._cache[mart] = out
         return out
 
@@ -296,16 +302,20 @@ def _label(period: dt.date, grain: str) -> str:
     return period.strftime("%-d %b %Y")
 
 
-def _row(head: tuple, numerator, denominator, grain: str) -> Row:
-    period, label, team, partial, complete, suppressed = head
-    if isinstance(period, dt.datetime):
-        period = period.date()
-    to_date = complete is False
-    text = str(label) if label is not None else _label(period, grain)
-    if to_date:
-        text = f"{text} to date"
+def _date(value) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def kpi_row(period, end, team, complete, suppressed, numerator, denominator, *,
+         grain: str) -> Row:
+    """One published row: a period not over on as_of is left out when it is a month (a
+    month to date is never counted as a month) and kept, labelled "to date", otherwise."""
+    period = _date(period)
+    over = complete is not False
+    text = _label(period, grain) + ("" if over or grain == "month" else " to date")
     return Row(period=period, label=text,
                numerator=None if numerator is None else int(numerator),
                denominator=None if denominator is None else int(denominator),
-               team=team, partial=bool(partial), to_date=to_date,
-               suppressed=bool(suppressed))
+               team=team, partial=not over and grain == "month",
+               to_date=not over and grain != "month", suppressed=bool(suppressed),
+               end=_date(end))

@@ -12,12 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from csc_warehouse.report.data import Comparator, Row
+from csc_warehouse.report.data import Comparator, Row, is_total_team
 
 ROLLING_MONTHS = 12
 TREND_PERIODS = 36
-#: team values that mean "the whole authority" in a by-team mart
-TOTAL_TEAMS = frozenset({"", "all", "all teams", "(all)", "total", "authority"})
 
 
 @dataclass(frozen=True)
@@ -53,14 +51,10 @@ class Status:
     text: str
 
 
-def _is_total(team: str | None) -> bool:
-    return team is None or team.strip().lower() in TOTAL_TEAMS
-
-
 def authority_rows(rows: Sequence[Row]) -> list[Row]:
     """One row per period for the whole authority: the mart's total rows, else the sum of
     its team rows (None when a team's counts in the period are suppressed)."""
-    totals = [r for r in rows if _is_total(r.team)]
+    totals = [r for r in rows if is_total_team(r.team)]
     if totals:
         return sorted(totals, key=lambda r: r.period)
     by_period: dict[dt.date, list[Row]] = {}
@@ -74,7 +68,7 @@ def authority_rows(rows: Sequence[Row]) -> list[Row]:
         out.append(Row(period=period, label=first.label,
                        numerator=None if hidden else sum(r.numerator or 0 for r in group),
                        denominator=None if hidden else sum(r.denominator or 0 for r in group),
-                       partial=first.partial, to_date=first.to_date))
+                       partial=first.partial, to_date=first.to_date, end=first.end))
     return out
 
 
@@ -131,7 +125,7 @@ def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend
                   figures[i].rate if figures[i] else None) for i in shown]
         return Trend(headline, previous, [figures[i] for i in shown],
                      [done[i].label for i in shown], table, rolling=True)
-    own = [Figure(r.label, r.numerator, r.denominator, r.period) for r in done]
+    own = [Figure(r.label, r.numerator, r.denominator, r.end or r.period) for r in done]
     last = max((i for i, f in enumerate(own) if f.rate is not None), default=None)
     shown = range(max(0, len(own) - periods), len(own))
     headline = own[last] if last is not None else None
@@ -154,7 +148,7 @@ def by_team(rows: Sequence[Row], rule: str, headline: Figure | None,
             threshold: int) -> list[TeamFigure]:
     """Each team's figure over the headline's period(s), suppressed by the mart's flag or
     the small-number rule."""
-    teams = sorted({r.team for r in rows if not _is_total(r.team)}, key=str)
+    teams = sorted({r.team for r in rows if not is_total_team(r.team)}, key=str)
     if not teams or headline is None or headline.end is None:
         return []
     done = complete_rows(rows)
