@@ -307,7 +307,7 @@ def _date(value) -> dt.date | None:
 
 
 def kpi_row(period, end, team, complete, suppressed, numerator, denominator, *,
-         grain: str) -> Row:
+            grain: str) -> Row:
     """One published row: a period not over on as_of is left out when it is a month (a
     month to date is never counted as a month) and kept, labelled "to date", otherwise."""
     period = _date(period)
