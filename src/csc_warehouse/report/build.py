@@ -131,7 +131,7 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
         else:
             view.teams_note = f"marts.{kpi.mart} has no team rows for the period"
     else:
-        view.teams_note = f"marts.{kpi.mart} has no team rows yet (the whole authority only)"
+        view.teams_note = f"marts.{kpi.mart} has no team rows yet"
     return view
 
 
