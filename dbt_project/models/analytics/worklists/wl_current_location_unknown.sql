@@ -1,5 +1,6 @@
 {#- Looked-after children on as_of whose current location is not known
-    (docs/measures/record-completeness.md): not exactly one open placement, or the latest
+    (docs/measures/record-completeness.md): currently missing (a missing or away episode open
+    on as_of, docs/measures/missing-and-timeliness.md), not exactly one open placement, or the latest
     open placement lacks a type, a valid UK postcode, a provider (unless T0-T4 or Z1x) or a
     URN (unless P1-P3, R1, R2, R5, T0-T4, Z1x). Same rows as the GX warning
     "current_location: current location known" (expectations/warnings.yml); keep the two in
@@ -46,6 +47,20 @@ open_placements as (
 
 ),
 
+{# a child currently missing (a missing or away episode open on as_of,
+    fct_missing_episodes) is not where the placement says: reason 'missing' #}
+currently_missing as (
+
+    select
+        person_id,
+        min(start_date) as missing_since
+
+    from {{ ref('fct_missing_episodes') }}
+    where is_open_on_as_of
+    group by person_id
+
+),
+
 checked as (
 
     select
@@ -54,8 +69,10 @@ checked as (
         open_placements.placement_id,
         open_placements.placement_type,
         coalesce(open_placements.open_placements, 0)::integer as open_placements,
+        currently_missing.missing_since,
         nullif(concat_ws(
             '; ',
+            case when currently_missing.person_id is not null then 'whereabouts (missing)' end,
             case
                 when open_placements.person_id is null then 'no open placement'
                 when open_placements.open_placements > 1 then 'more than one open placement'
@@ -104,6 +121,8 @@ checked as (
         on
             looked_after.person_id = open_placements.person_id
             and open_placements.latest = 1
+    left join currently_missing
+        on looked_after.person_id = currently_missing.person_id
 
 ),
 
@@ -116,6 +135,13 @@ final as (
         placement_type,
         open_placements,
         what_is_missing,
+        case
+            when missing_since is not null then 'missing'
+            when open_placements = 0 then 'no open placement'
+            when open_placements > 1 then 'more than one open placement'
+            else 'placement details incomplete'
+        end as reason,
+        missing_since,
         {{ as_of() }} as as_of
 
     from checked
