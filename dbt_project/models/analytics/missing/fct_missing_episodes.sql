@@ -80,8 +80,9 @@ final as (
             as days_missing,
         {{ is_open_on('episodes.start_date', 'episodes.end_date', as_of()) }} as is_open_on_as_of,
         episodes.end_date is not null as is_ended,
-        episodes.start_date > ({{ as_of() }} - interval '{{ var("missing_lookback_months") }} months')::date
-            as started_in_lookback,
+        episodes.start_date > (
+            {{ as_of() }} - interval '{{ var("missing_lookback_months") }} months'
+        )::date as started_in_lookback,
         {# return home interview: after an ended episode only; a blank or N/NA value on an
             ended episode is "not offered / not accepted" #}
         case

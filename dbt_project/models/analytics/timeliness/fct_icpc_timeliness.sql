@@ -11,7 +11,6 @@ icpcs as (
 
     select * from {{ ref('stg_ssd__initial_cp_conferences') }}
 
-
 ),
 
 s47_enquiries as (
@@ -105,10 +104,12 @@ final as (
             when timed.icpc_date is not null and timed.target_date is not null
                 then timed.icpc_date <= timed.target_date
             {# not held yet: false once late, null while it can still be on time #}
-            when timed.icpc_date is null and timed.s47_start_date is not null
+            when
+                timed.icpc_date is null and timed.s47_start_date is not null
                 and timed.s47_working_days_on_as_of > {{ var('icpc_working_days') }}
                 then false
-            when timed.icpc_date is null and timed.s47_start_date is null
+            when
+                timed.icpc_date is null and timed.s47_start_date is null
                 and timed.target_date < {{ as_of() }}
                 then false
         end as within_15wd,

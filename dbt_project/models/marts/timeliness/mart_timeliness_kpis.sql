@@ -84,19 +84,27 @@ bounds as (
 
 ),
 
+month_starts as (
+
+    select
+        generate_series(
+            bounds.first_month, bounds.last_month, interval '1 month'
+        )::date as month_start
+    from bounds
+    where bounds.first_month is not null
+
+),
+
 months as (
 
     select
-        month_start::date as month_start,
+        month_starts.month_start,
         least(
-            (month_start + interval '1 month' - interval '1 day')::date, {{ as_of() }}
+            (month_starts.month_start + interval '1 month' - interval '1 day')::date,
+            {{ as_of() }}
         ) as month_end
 
-    from bounds
-    cross join lateral generate_series(
-        bounds.first_month, bounds.last_month, interval '1 month'
-    ) as month_start
-    where bounds.first_month is not null
+    from month_starts
 
 ),
 
@@ -109,7 +117,7 @@ assessment_counts as (
 
     from assessments
     where assessments.auth_date is not null
-    group by 1
+    group by date_trunc('month', assessments.auth_date)
 
 ),
 
@@ -127,8 +135,8 @@ open_assessment_counts as (
     from months
     inner join assessments
         on
-            assessments.start_date <= months.month_end
-            and (assessments.auth_date is null or assessments.auth_date > months.month_end)
+            months.month_end >= assessments.start_date
+            and (assessments.auth_date is null or months.month_end < assessments.auth_date)
     group by months.month_start
 
 ),
@@ -144,7 +152,7 @@ icpc_counts as (
 
     from icpcs
     where icpcs.icpc_date is not null
-    group by 1
+    group by date_trunc('month', icpcs.icpc_date)
 
 ),
 
@@ -156,7 +164,7 @@ s47_counts as (
         count(*) filter (where s47_enquiries.led_to_icpc) as s47_led_to_icpc
 
     from s47_enquiries
-    group by 1
+    group by date_trunc('month', s47_enquiries.start_date)
 
 ),
 
@@ -170,8 +178,8 @@ looked_after_counts as (
     from months
     inner join periods
         on
-            periods.start_date <= months.month_end
-            and (periods.end_date is null or periods.end_date > months.month_start)
+            months.month_end >= periods.start_date
+            and (periods.end_date is null or months.month_start < periods.end_date)
     group by months.month_start
 
 ),
@@ -191,7 +199,7 @@ missing_start_counts as (
 
     from missing_episodes
     where missing_episodes.while_looked_after
-    group by 1
+    group by date_trunc('month', missing_episodes.start_date)
 
 ),
 
@@ -205,7 +213,7 @@ missing_end_counts as (
 
     from missing_episodes
     where missing_episodes.while_looked_after and missing_episodes.end_date is not null
-    group by 1
+    group by date_trunc('month', missing_episodes.end_date)
 
 ),
 
