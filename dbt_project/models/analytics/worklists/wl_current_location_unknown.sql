@@ -1,8 +1,8 @@
 {#- Looked-after children on as_of whose current location is not known
-    (docs/measures/record-completeness.md): currently missing (a missing or away episode open
-    on as_of, docs/measures/missing-and-timeliness.md), not exactly one open placement, or the latest
-    open placement lacks a type, a valid UK postcode, a provider (unless T0-T4 or Z1x) or a
-    URN (unless P1-P3, R1, R2, R5, T0-T4, Z1x). Same rows as the GX warning
+    (docs/measures/record-completeness.md): currently missing (a missing or away episode
+    open on as_of, docs/measures/missing-and-timeliness.md), not exactly one open placement,
+    or the latest open placement lacks a type, a valid UK postcode, a provider (unless T0-T4
+    or Z1x) or a URN (unless P1-P3, R1, R2, R5, T0-T4, Z1x). Same rows as the GX warning
     "current_location: current location known" (expectations/warnings.yml); keep the two in
     step. -#}
 with

@@ -1,7 +1,8 @@
 {#- Published: the missing-from-care and timeliness measures per calendar month
     (docs/measures/missing-and-timeliness.md), in the long KPI shape of the published KPI
     marts: one row per measure x team x month with numerator, denominator and rate. Counts
-    only, no identifiers. A rate is null when its denominator is 0; every figure of a
+    only, no identifiers. The rows are written by kpi_rows() (macros/kpi.sql,
+    docs/measures/kpi-shape.md): a rate is null when its denominator is 0; every figure of a
     measure is null when the drop did not carry its input (not available, never 0). -#}
 {%- set measures = [
     {'measure': 'assessment_within_45wd', 'numerator': 'assessments_within',
@@ -269,38 +270,7 @@ counted as (
 
 final as (
 
-    {# the shared KPI shape: one select per measure (counts 0 when available and nothing
-       was dated in the month; every figure null when not available) #}
-    {%- for m in measures %}
-    {%- set available = m.get('available', 'true') %}
-    {%- set numerator = 'coalesce(counted.' ~ m.numerator ~ ', 0)' %}
-    select
-        '{{ m.measure }}'::text as measure,
-        counted.team::text as team,
-        counted.period_type::text as period_type,
-        counted.period::text as period,
-        counted.period_start::date as period_start,
-        counted.period_end::date as period_end,
-        counted.is_complete_period::boolean as is_complete_period,
-        (case when {{ available }} then {{ numerator }} end)::integer as numerator,
-        {%- if m.get('denominator') %}
-        {%- set denominator = 'coalesce(counted.' ~ m.denominator ~ ', 0)' %}
-        (case when {{ available }} then {{ denominator }} end)::integer as denominator,
-        (case
-            when not ({{ available }}) or {{ denominator }} = 0 then null
-            else round({{ numerator }}::numeric / {{ denominator }}, 4)
-        end)::numeric(7, 4) as rate,
-        {%- else %}
-        null::integer as denominator,
-        null::numeric(7, 4) as rate,
-        {%- endif %}
-        counted.as_of::date as as_of
-    from counted
-    {%- if not loop.last %}
-
-    union all
-    {% endif %}
-    {%- endfor %}
+    {{ kpi_rows(measures, from='counted') }}
 
 )
 
