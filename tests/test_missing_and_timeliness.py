@@ -4,7 +4,8 @@ drops, end to end through ``cscw run``.
 The session's clean night (``built_warehouse``) is checked against the drop's own files with
 an independent count of working days (a plain loop over the England & Wales bank holidays,
 not the dbt macros), and against the generator's ICPC target dates (the 15th working day
-after the strategy discussion, the start day being day 0). A second night drops
+after the strategy discussion, the start day being day 0). A night on the module's own
+database drops
 ssd_cin_assessments and ssd_initial_cp_conference and delivers ssd_missing without the
 return home interview columns: those measures are published as null, never 0.
 """
@@ -52,14 +53,13 @@ def _date(s: str) -> dt.date | None:
 
 
 @pytest.fixture(scope="module")
-def night(built_warehouse, cscw):
+def night(built_warehouse):
     assert built_warehouse["night"] == NIGHT
-    # other modules load other nights into the session's warehouse: re-run this one
-    cscw.run("run", "--drop", str(built_warehouse["drop"]))
     return built_warehouse
 
 
-def test_assessment_working_days_agree_with_an_independent_count(night, cscw):
+def test_assessment_working_days_agree_with_an_independent_count(night):
+    cscw = night["cscw"]
     drop = night["drop"]
     expected = {}
     for r in _rows(drop, "ssd_cin_assessments"):
@@ -80,11 +80,12 @@ def test_assessment_working_days_agree_with_an_independent_count(night, cscw):
     assert {w for _, w, _ in expected.values()} >= {True, False}
 
 
-def test_icpc_timed_from_the_s47_start_agrees_with_the_target_date(night, cscw):
+def test_icpc_timed_from_the_s47_start_agrees_with_the_target_date(night):
     """The generator writes icpc_icpc_target_date as the SSD defines it (15 working days
     after the strategy discussion): counting the start day as day 0 makes "within 15
     working days" the same as "held on or before the target date", conference by
     conference."""
+    cscw = night["cscw"]
     rows = cscw.query(
         "select icpc_id, s47_start_date, icpc_date, working_days_to_icpc, within_15wd, "
         "target_date, timed_from from analytics.fct_icpc_timeliness")
@@ -100,7 +101,8 @@ def test_icpc_timed_from_the_s47_start_agrees_with_the_target_date(night, cscw):
     assert led == named
 
 
-def test_currently_missing_children_join_the_location_worklist(night, cscw):
+def test_currently_missing_children_join_the_location_worklist(night):
+    cscw = night["cscw"]
     drop = night["drop"]
 
     def open_on(start: str, end: str) -> bool:
@@ -127,7 +129,8 @@ def test_currently_missing_children_join_the_location_worklist(night, cscw):
         "select count(*) from analytics.wl_current_location_unknown")[0][0]
 
 
-def test_published_kpis_add_up_from_the_facts(night, cscw):
+def test_published_kpis_add_up_from_the_facts(night):
+    cscw = night["cscw"]
     measures = {m for (m,) in cscw.query("select distinct measure from marts.mart_timeliness_kpis")}
     assert {"assessment_within_45wd", "icpc_within_15wd", "s47_to_icpc", "icpc_to_cp_plan",
             "cla_missing_or_away", "rhi_offered", "rhi_accepted"} <= measures
@@ -142,7 +145,7 @@ def test_published_kpis_add_up_from_the_facts(night, cscw):
 
 def test_absent_tables_and_columns_publish_null_not_zero(night, cscw, tmp_path):
     """A night without ssd_cin_assessments and ssd_initial_cp_conference, whose ssd_missing
-    has no return home interview columns."""
+    has no return home interview columns (on this module's own database)."""
     drop = tmp_path / ABSENT_NIGHT.isoformat()
     shutil.copytree(night["drop"], drop)
     (drop / "manifest.json").unlink()
