@@ -5,9 +5,8 @@ The session's clean night (``built_warehouse``) is checked against the drop's ow
 an independent count of working days (a plain loop over the England & Wales bank holidays,
 not the dbt macros), and against the generator's ICPC target dates (the 15th working day
 after the strategy discussion, the start day being day 0). A night on the module's own
-database drops
-ssd_cin_assessments and ssd_initial_cp_conference and delivers ssd_missing without the
-return home interview columns: those measures are published as null, never 0.
+database drops ssd_cin_assessments and ssd_initial_cp_conference and delivers ssd_missing
+without the return home interview columns: those measures are published as null, never 0.
 """
 
 from __future__ import annotations
