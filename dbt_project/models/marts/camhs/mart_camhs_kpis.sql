@@ -82,15 +82,15 @@ outcome_counts as (
 
     select
         date_trunc('month', waits.outcome_known_date)::date as month_start,
-        count(*) as outcome_known,
-        count(*) filter (where waits.seen_within_18_weeks) as seen_within,
         {%- for level in levels %}
-        count(*) filter (where waits.level_at_referral = '{{ level }}')
-            as outcome_known_{{ level | lower }},
-        count(*) filter (
-            where waits.seen_within_18_weeks and waits.level_at_referral = '{{ level }}'
-        ) as seen_within_{{ level | lower }}{{ ',' if not loop.last }}
+            count(*) filter (where waits.level_at_referral = '{{ level }}')
+                as outcome_known_{{ level | lower }},
+            count(*) filter (
+                where waits.seen_within_18_weeks and waits.level_at_referral = '{{ level }}'
+            ) as seen_within_{{ level | lower }},
         {%- endfor %}
+        count(*) as outcome_known,
+        count(*) filter (where waits.seen_within_18_weeks) as seen_within
 
     from waits
     where waits.outcome_known_date is not null
@@ -112,7 +112,7 @@ waiting_on_month_end as (
     from months
     inner join waits
         on
-            waits.referral_date <= months.month_end
+            months.month_end >= waits.referral_date
             and waits.is_accepted is not false
             and (
                 waits.first_appointment_date is null
@@ -126,17 +126,17 @@ waiting_counts as (
 
     select
         waiting_on_month_end.month_start,
-        count(*) as waiting,
-        count(*) filter (where waiting_on_month_end.is_over) as waiting_over,
         {%- for level in levels %}
-        count(*) filter (where waiting_on_month_end.level_at_referral = '{{ level }}')
-            as waiting_{{ level | lower }},
-        count(*) filter (
-            where
+            count(*) filter (where waiting_on_month_end.level_at_referral = '{{ level }}')
+                as waiting_{{ level | lower }},
+            count(*) filter (
+                where
                 waiting_on_month_end.is_over
                 and waiting_on_month_end.level_at_referral = '{{ level }}'
-        ) as waiting_over_{{ level | lower }}{{ ',' if not loop.last }}
+            ) as waiting_over_{{ level | lower }},
         {%- endfor %}
+        count(*) as waiting,
+        count(*) filter (where waiting_on_month_end.is_over) as waiting_over
 
     from waiting_on_month_end
     group by waiting_on_month_end.month_start
@@ -159,10 +159,10 @@ counted as (
         waiting_counts.waiting,
         waiting_counts.waiting_over,
         {%- for level in levels %}
-        outcome_counts.outcome_known_{{ level | lower }},
-        outcome_counts.seen_within_{{ level | lower }},
-        waiting_counts.waiting_{{ level | lower }},
-        waiting_counts.waiting_over_{{ level | lower }},
+            outcome_counts.outcome_known_{{ level | lower }},
+            outcome_counts.seen_within_{{ level | lower }},
+            waiting_counts.waiting_{{ level | lower }},
+            waiting_counts.waiting_over_{{ level | lower }},
         {%- endfor %}
         inputs.is_camhs_available
 
