@@ -60,3 +60,33 @@
     {% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The calendar months of a monthly KPI mart, from the month of `first_date` (an expression,
+    e.g. a scalar subquery; as_of's month when it is null) to as_of's month: one row per
+    month with month_start and month_end (the month's last day, or as_of in as_of's month). -#}
+{% macro kpi_months(first_date) -%}
+    select
+        month_starts.month_start::date as month_start,
+        least(
+            (month_starts.month_start + interval '1 month' - interval '1 day')::date,
+            {{ as_of() }}
+        ) as month_end
+    from generate_series(
+        date_trunc('month', coalesce({{ first_date }}, {{ as_of() }})),
+        date_trunc('month', {{ as_of() }}),
+        interval '1 month'
+    ) as month_starts (month_start)
+{%- endmacro %}
+
+{#- The period columns of the long shape for a kpi_months() relation aliased `months`, team
+    'all' (until the by-team marts): team, period_type, period, period_start, period_end,
+    is_complete_period, as_of. -#}
+{% macro kpi_month_columns(months='months') -%}
+    'all' as team,
+    'month' as period_type,
+    to_char({{ months }}.month_start, 'YYYY-MM') as period,
+    {{ months }}.month_start as period_start,
+    {{ months }}.month_end as period_end,
+    ({{ months }}.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
+    {{ as_of() }} as as_of
+{%- endmacro %}

@@ -44,37 +44,9 @@ inputs as (
 
 {# from the first referral's month to as_of's month; as_of's month alone without referrals
    (so that an absent table still publishes its null rows) #}
-bounds as (
-
-    select
-        coalesce(
-            date_trunc('month', (select min(waits.referral_date) from waits)),
-            date_trunc('month', {{ as_of() }})
-        )::date as first_month,
-        date_trunc('month', {{ as_of() }})::date as last_month
-
-),
-
-month_starts as (
-
-    select
-        generate_series(
-            bounds.first_month, bounds.last_month, interval '1 month'
-        )::date as month_start
-    from bounds
-
-),
-
 months as (
 
-    select
-        month_starts.month_start,
-        least(
-            (month_starts.month_start + interval '1 month' - interval '1 day')::date,
-            {{ as_of() }}
-        ) as month_end
-
-    from month_starts
+    {{ kpi_months('(select min(waits.referral_date) from waits)') }}
 
 ),
 
@@ -145,15 +117,9 @@ waiting_counts as (
 
 counted as (
 
-    {# one row per team x month with every count (team: 'all' until the by-team marts) #}
+    {# one row per team x month with every count #}
     select
-        'all' as team,
-        'month' as period_type,
-        to_char(months.month_start, 'YYYY-MM') as period,
-        months.month_start as period_start,
-        months.month_end as period_end,
-        (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ kpi_month_columns('months') }},
         outcome_counts.outcome_known,
         outcome_counts.seen_within,
         waiting_counts.waiting,
