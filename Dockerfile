@@ -73,7 +73,15 @@ RUN if [ "${CSCW_DBT_PARSE}" = "1" ]; then \
         echo "CSCW_DBT_PARSE=${CSCW_DBT_PARSE}: manifest.json NOT built" >&2; \
     fi
 
+# Nothing leaves the machine: the usage-data opt-outs of csc_warehouse.config.TELEMETRY_OPT_OUT
+# (tests/test_reliability_faults.py checks this list against it).
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/cscw/dags \
     CSCW_HOME=/opt/airflow/cscw \
-    CSCW_DBT_TARGET_PATH=/opt/cscw/dbt_project/target
+    CSCW_DBT_TARGET_PATH=/opt/cscw/dbt_project/target \
+    AIRFLOW__COSMOS__ENABLE_TELEMETRY=False \
+    DO_NOT_TRACK=1 \
+    SCARF_NO_ANALYTICS=true \
+    SCARF_ANALYTICS=false \
+    GX_ANALYTICS_ENABLED=False \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False
 WORKDIR /opt/airflow

@@ -39,6 +39,8 @@
 #
 # Exit status: 0 only when the DAG run succeeded and the marts were published.
 set -euo pipefail
+# private by default: everything the stack writes (extracts, logs, reports) is the user's only
+umask 077
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${CSCW_NATIVE_STATE:-/tmp/cscw-native}"
@@ -134,12 +136,21 @@ teardown() {
         fi
     fi
     if [[ -n "$WH_SERVER_HOME" ]]; then
-        CSCW_HOME="$WH_SERVER_HOME" CSCW_PG_PORT="$WH_SERVER_PORT" "$VENV/bin/cscw" warehouse stop \
-            >>"$LOGS/warehouse-server.log" 2>&1 && say "teardown: stopped the warehouse server" \
-            || say "teardown: could not stop the warehouse server ($LOGS/warehouse-server.log)"
+        # CSCW_WAREHOUSE_URL (exported for the services) would make `cscw warehouse stop`
+        # refuse: the server to stop is the embedded one of WH_SERVER_HOME
+        local wh_stopped=0
+        env -u CSCW_WAREHOUSE_URL CSCW_HOME="$WH_SERVER_HOME" CSCW_PG_PORT="$WH_SERVER_PORT" \
+            "$VENV/bin/cscw" warehouse stop >>"$LOGS/warehouse-server.log" 2>&1
+        if env -u CSCW_WAREHOUSE_URL CSCW_HOME="$WH_SERVER_HOME" CSCW_PG_PORT="$WH_SERVER_PORT" \
+                "$VENV/bin/cscw" warehouse status >>"$LOGS/warehouse-server.log" 2>&1; then
+            say "teardown: the warehouse server is STILL RUNNING (data kept: $WH_SERVER_HOME/pgdata; $LOGS/warehouse-server.log)"
+        else
+            wh_stopped=1
+            say "teardown: stopped the warehouse server"
+        fi
         if [[ $KEEP -eq 1 ]]; then
             say "teardown: --keep: warehouse data kept in $WH_SERVER_HOME/pgdata (restart: CSCW_HOME=$WH_SERVER_HOME CSCW_PG_PORT=$WH_SERVER_PORT $VENV/bin/cscw warehouse start)"
-        else
+        elif [[ $wh_stopped -eq 1 ]]; then
             rm -rf "$WH_SERVER_HOME/pgdata" && say "teardown: removed the warehouse server's data"
         fi
     fi
@@ -243,6 +254,13 @@ rand() { "$PY" -c 'import secrets; print(secrets.token_hex(32))'; }
 export PATH="$VENV/bin:$PATH"
 export AIRFLOW_HOME="$RUN_DIR/airflow"
 export AIRFLOW__CORE__EXECUTOR=CeleryExecutor
+# nothing leaves the machine: csc_warehouse.config.TELEMETRY_OPT_OUT (a test compares)
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY=False
+export DO_NOT_TRACK=1
+export SCARF_NO_ANALYTICS=true
+export SCARF_ANALYTICS=false
+export GX_ANALYTICS_ENABLED=False
+export DBT_SEND_ANONYMOUS_USAGE_STATS=False
 if [[ "$AUTH" == fab ]]; then
     export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager
 else
@@ -353,6 +371,14 @@ until dag_listed; do
 done
 T_DAG_LISTED=$((SECONDS - T_SERVICES))
 say "cscw_nightly is listed ($T_DAG_LISTED s after the services started)"
+# how to log in (docs/deployment.md "Logging in"): simple auth manager = a generated
+# password file; FAB = the admin user created above
+if [[ "$AUTH" == fab ]]; then
+    LOGIN="user admin, password admin (FAB, created by airflow users create)"
+else
+    LOGIN="user admin, password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated (simple auth manager)"
+fi
+say "Airflow UI: http://127.0.0.1:$API_PORT/ - log in as $LOGIN"
 airflow dags list-import-errors >"$LOGS/import-errors.txt" 2>&1 || true
 curl -sf "http://127.0.0.1:$API_PORT/api/v2/monitor/health" >"$LOGS/health.json" || true
 
@@ -442,6 +468,7 @@ echo
 echo "================================ native stack summary ================================"
 printf '  %-22s %s\n' "venv" "$VENV (${T_VENV}s)"
 printf '  %-22s %s\n' "auth manager" "$AIRFLOW__CORE__AUTH_MANAGER"
+printf '  %-22s %s\n' "Airflow UI" "http://127.0.0.1:$API_PORT/ (${LOGIN:-services not started}; only while the stack runs, --keep keeps the databases)"
 printf '  %-22s %s\n' "metadata DB" "$META_DB on $PG_URL (PostgreSQL $PG_VERSION_NUM)"
 printf '  %-22s %s\n' "warehouse" "$WAREHOUSE: $CSCW_WAREHOUSE_URL"
 printf '  %-22s %s\n' "init" "db migrate + dbt-parse + generate: ${T_INIT}s"

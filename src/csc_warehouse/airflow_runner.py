@@ -17,7 +17,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from csc_warehouse.config import DAG_ID, PIPELINE_TASKS, WAREHOUSE_CONN_ID, Settings
+from csc_warehouse.config import (
+    DAG_ID,
+    PIPELINE_TASKS,
+    TELEMETRY_OPT_OUT,
+    WAREHOUSE_CONN_ID,
+    Settings,
+)
 from csc_warehouse.pipeline import read_task_errors
 from csc_warehouse.warehouse.db import url_parts
 
@@ -57,9 +63,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos-cache"),
         "AIRFLOW__COSMOS__ENABLE_CACHE": "True",
         "AIRFLOW__COSMOS__PROPAGATE_LOGS": "False",
-        "GX_ANALYTICS_ENABLED": "False",
-        "DO_NOT_TRACK": "1",
-        "SCARF_ANALYTICS": "false",
+        **TELEMETRY_OPT_OUT,
     }
 
 
@@ -117,7 +121,8 @@ def load_dag(settings: Settings):
 
 
 def run_nightly(settings: Settings, *, drop: str | None, night: dt.date,
-                as_of: str | None = None, fmt: str = "auto") -> DagRunResult:
+                as_of: str | None = None, fmt: str = "auto",
+                republish: bool = False) -> DagRunResult:
     """Run the nightly DAG once for ``night`` with dag.test(); returns its outcome."""
     configure(settings)
     ensure_metadata_db(settings)
@@ -127,7 +132,7 @@ def run_nightly(settings: Settings, *, drop: str | None, night: dt.date,
     logical = pendulum.datetime(night.year, night.month, night.day, 2, tz="Europe/London")
     dr = dag.test(
         logical_date=logical,
-        run_conf={"drop": drop, "as_of": as_of, "format": fmt},
+        run_conf={"drop": drop, "as_of": as_of, "format": fmt, "republish": republish},
     )
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session

@@ -14,21 +14,35 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from csc_warehouse import airflow_runner, dbt_runner
+from csc_warehouse import airflow_runner, dbt_runner, night_lock
 from csc_warehouse.bi.cli import bi_app
 from csc_warehouse.config import DAG_ID, get_settings
 from csc_warehouse.contract import load_contract
 from csc_warehouse.contract.render import write_rendered
 from csc_warehouse.drop import DropError, open_drop
+from csc_warehouse.night_lock import RunLocked
 from csc_warehouse.report import CatalogueError, ReportDataError, render_report
 from csc_warehouse.run_progress import TaskWatcher, output_to_file
 from csc_warehouse.terminal import Steps as _Steps
 from csc_warehouse.terminal import console
 from csc_warehouse.warehouse import warehouse_url
-from csc_warehouse.warehouse.db import connect
-from csc_warehouse.warehouse.embedded import EmbeddedWarehouse
+from csc_warehouse.warehouse.db import WarehouseUnreachable, check_reachable, connect, redact
+from csc_warehouse.warehouse.embedded import EmbeddedWarehouse, EmbeddedWarehouseError
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """Errors of the operator's own environment (port in use, warehouse unreachable, the
+    warehouse busy with another run) end in one clear line and exit 2, not a traceback."""
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except (EmbeddedWarehouseError, WarehouseUnreachable, RunLocked) as e:
+            console.print(f"[red]error:[/] {e}")
+            sys.exit(2)
+
+
+app = _App(
     help="csc-warehouse: a data warehouse for children's social care.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -77,8 +91,11 @@ def warehouse_stop() -> None:
     """Stop the embedded warehouse cleanly."""
     settings = get_settings()
     if not settings.embedded:
-        console.print("CSCW_WAREHOUSE_URL is set: that server is not managed by cscw")
-        raise typer.Exit(0)
+        console.print(f"[red]nothing stopped:[/] CSCW_WAREHOUSE_URL is set "
+                      f"({redact(settings.warehouse_url or '')}), a server cscw does not "
+                      "manage; unset CSCW_WAREHOUSE_URL to stop the embedded warehouse of "
+                      f"CSCW_HOME={settings.home}")
+        raise typer.Exit(1)
     stopped = EmbeddedWarehouse(settings).stop()
     console.print("stopped" if stopped else "not running")
 
@@ -230,6 +247,14 @@ def _dbt_line(result, settings) -> str:
     return f"dbt: task {state or 'not run'}"
 
 
+def completeness_line(warning: dict) -> str:
+    """A failed warning check as a manager reads it: "current location known: 3 of 4 known
+    (1 to fix -> analytics.wl_current_location_unknown)"."""
+    of, bad = warning["of"], warning["unexpected"]
+    to_fix = f"{bad} to fix" + (f" -> {warning['worklist']}" if warning["worklist"] else "")
+    return f"{warning['check']}: {of - bad} of {of} known ({to_fix})"
+
+
 def _print_summary(result, settings, steps: _Steps | None = None) -> None:
     load = result.xcoms.get("load_raw") or {}
     if load.get("tables"):
@@ -252,9 +277,7 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
         )
         for w in validation.get("warnings", []):
             if not w["success"]:
-                console.print(f"  [yellow]warning[/] {w['check']}: {w['unexpected']} of "
-                              f"{w['of']} records" + (f" -> {w['worklist']}" if w["worklist"]
-                                                      else ""))
+                console.print(f"  [yellow]warning[/] {completeness_line(w)}")
     console.print(f"warehouse: {warehouse_url(settings, start=False)}")
     console.print(f"run report: {settings.reports / 'runs' / 'latest.json'}")
     improvement = result.xcoms.get("report")
@@ -267,12 +290,12 @@ def _print_summary(result, settings, steps: _Steps | None = None) -> None:
 
 
 def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date,
-                     as_of: str | None, fmt: str):
+                     as_of: str | None, fmt: str, republish: bool = False):
     """dag.test() with its output in the log file and one progress line per task."""
     if settings.verbose:
         return airflow_runner.run_nightly(
-            settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
-        )
+            settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt,
+            republish=republish)
     with output_to_file(log_path) as terminal_fd:
         term = Console(file=os.fdopen(terminal_fd, "w", buffering=1), highlight=False,
                        stderr=True)
@@ -288,27 +311,31 @@ def _run_dag_quietly(settings, log_path: Path, drop: Path | None, night: dt.date
         watcher.start()
         try:
             return airflow_runner.run_nightly(
-                settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt
-            )
+                settings, drop=str(drop) if drop else None, night=night, as_of=as_of, fmt=fmt,
+                republish=republish)
         finally:
             watcher.stop()
             term.file.flush()
 
 
 def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
-         steps: _Steps) -> int:
+         steps: _Steps, republish: bool = False) -> int:
     settings = get_settings()
     settings.ensure_dirs()
     with steps("start the warehouse"):
         url = warehouse_url(settings)
+        check_reachable(url)
     with steps("prepare Airflow and the dbt manifest"):
         airflow_runner.configure(settings)
         dbt_runner.ensure_manifest(url, settings)
         airflow_runner.ensure_metadata_db(settings)
         airflow_runner.ensure_connection(url)
     log_path = settings.logs / f"run-{night.isoformat()}.log"
-    with steps(f"run the nightly DAG for {night} (log: {log_path})"):
-        result = _run_dag_quietly(settings, log_path, drop, night, as_of, fmt)
+    # one run at a time per warehouse, for the whole night (csc_warehouse.night_lock)
+    with night_lock.hold(url, night, settings.run_lock_wait,
+                         lambda m: console.print(f"[yellow]{m}[/]")), \
+            steps(f"run the nightly DAG for {night} (log: {log_path})"):
+        result = _run_dag_quietly(settings, log_path, drop, night, as_of, fmt, republish)
     _print_summary(result, settings, steps)
     if not result.success:
         console.print(f"[bold red]the nightly run failed[/] (tasks: "
@@ -318,6 +345,10 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
         if result.error:
             console.print(f"[red]{result.error}[/]")
         return 1
+    held = (result.xcoms.get("publish") or {}).get("held_back")
+    if held:
+        console.print(f"[bold yellow]not published:[/] {held}")
+        return 0
     console.print("[bold green]published[/]")
     return 0
 
@@ -327,15 +358,18 @@ def run(
     drop: Annotated[Path, typer.Option(help="The drop folder (a night's CSV files)")],
     as_of: Annotated[Optional[str], typer.Option(help="Date the marts describe; default: the drop's date")] = None,  # noqa: E501, UP045
     fmt: Annotated[str, typer.Option("--format", help="auto, ssd or 903")] = "auto",
+    republish: Annotated[bool, typer.Option(help="Publish this night even when it is older than the published one")] = False,  # noqa: E501
 ) -> None:
-    """Run the nightly pipeline (the real Airflow DAG, in-process) on one drop."""
+    """Run the nightly pipeline (the real Airflow DAG, in-process) on one drop. A night
+    older than the published one is loaded, built and validated but not published, unless
+    --republish."""
     _date(as_of, "--as-of")
     try:
         d = open_drop(drop)
     except DropError as e:
         console.print(f"[red]{e}[/]")
         raise typer.Exit(2) from None
-    code = _run(d.path.resolve(), d.drop_date, as_of, fmt, _Steps())
+    code = _run(d.path.resolve(), d.drop_date, as_of, fmt, _Steps(), republish)
     raise typer.Exit(code)
 
 

@@ -34,12 +34,18 @@ CSCW_SUPERSET_ADMIN_PASSWORD  the Superset admin's password (`cscw bi up` sets o
                      unset: a password is generated and printed once, when the admin is made.
 CSCW_CSV_ENCODING    auto (default: UTF-8 with or without BOM, else Windows-1252), utf8 or
                      cp1252 - forces the encoding of every CSV in a drop.
+CSCW_RUN_LOCK_WAIT   seconds a night waits for another run on the same warehouse to finish
+                     before it refuses, naming the holder (default 600; 0 = refuse at once).
+CSCW_TEST_PAUSE_AT   TEST ONLY (docs/reliability.md): "<point>:<seconds>" sleeps at a named
+                     point of the night (load-copy, dbt, publish) so a test can kill it there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +54,20 @@ DEFAULT_REJECT_THRESHOLD = 0.01
 DEFAULT_REJECT_THRESHOLD_903 = 0.05
 DEFAULT_RAW_KEEP_BATCHES = 3
 DEFAULT_SUPERSET_PORT = 8088
+DEFAULT_RUN_LOCK_WAIT = 600
+#: files and folders under CSCW_HOME are private to the user running the warehouse
+#: (extracts hold personal data): created under this umask, existing ones tightened
+PRIVATE_UMASK = 0o077
+#: no usage data leaves the machine: set by `cscw run`, docker-compose.yml, the Dockerfile
+#: and scripts/native_stack.sh (tests/test_reliability_faults.py compares them with this)
+TELEMETRY_OPT_OUT = {
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # Cosmos' Scarf usage metrics
+    "DO_NOT_TRACK": "1",  # Cosmos, and the dbt profiles Cosmos renders
+    "SCARF_NO_ANALYTICS": "true",  # Cosmos' (and other Scarf clients') opt-out
+    "SCARF_ANALYTICS": "false",
+    "GX_ANALYTICS_ENABLED": "False",  # Great Expectations
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",  # dbt
+}
 #: the database roles readers log in as, and the variable holding each one's password
 ROLE_PASSWORD_VARIABLES = {"cscw_bi": "CSCW_BI_PASSWORD", "cscw_casework": "CSCW_CASEWORK_PASSWORD"}
 #: the nightly DAG's id, and the tasks every successful night runs (besides dbt's)
@@ -88,6 +108,7 @@ class Settings:
     load_connections: int = field(default_factory=lambda: default_load_connections())
     superset_port: int = DEFAULT_SUPERSET_PORT
     superset_admin_password: str | None = field(default=None, repr=False)
+    run_lock_wait: float = DEFAULT_RUN_LOCK_WAIT
 
     def may_be_empty(self, table: str) -> bool:
         """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
@@ -156,9 +177,51 @@ class Settings:
         return self.warehouse_url is None
 
     def ensure_dirs(self) -> None:
+        """Create CSCW_HOME's folders, private (see :func:`make_private`)."""
+        make_private(self.home)
         for d in (self.home, self.landing, self.archive, self.logs, self.secrets, self.reports):
             d.mkdir(parents=True, exist_ok=True)
         self.secrets.chmod(0o700)
+
+
+def make_private(home: Path) -> None:
+    """Set the process umask to PRIVATE_UMASK (everything this process and the Airflow,
+    dbt and GX code it runs writes is then readable by its user only) and tighten what an
+    earlier version left group/world-readable under ``home``.
+
+    Leaves alone: the embedded server's data folder (PostgreSQL keeps it 0700 itself and,
+    as root, it belongs to another user), read-only mounts (compose's landing/) and the
+    folders under landing/ (the files in them, when ours, are tightened). A
+    folder keeps others' x bit (traverse, no listing): as root the embedded server runs as
+    another user and reaches its data and log file through CSCW_HOME and logs/."""
+    os.umask(PRIVATE_UMASK)
+    home.mkdir(parents=True, exist_ok=True)
+    landing = home / "landing"
+    for root, dirs, files in os.walk(home):
+        here = Path(root)
+        dirs[:] = [d for d in dirs if not (here == home and d == "pgdata")]
+        # landing/'s folders keep their mode: another account may deliver the drops there
+        folder = [] if here == landing or landing in here.parents else [here]
+        for p in [*folder, *(here / f for f in files)]:
+            try:
+                st = p.lstat()
+                keep = 0o7711 if p.is_dir() else 0o7700
+                if not p.is_symlink() and st.st_uid == os.geteuid() and st.st_mode & ~keep:
+                    p.chmod(st.st_mode & keep)
+            except OSError:  # read-only mount, vanished file: nothing to tighten
+                continue
+
+
+def test_pause(point: str) -> None:
+    """TEST ONLY: CSCW_TEST_PAUSE_AT=<point>:<seconds> sleeps here, so that a test can kill
+    the run at a known point (tests/test_reliability_faults.py). Points: load-copy (inside
+    the load's transaction, after the COPY), publish (inside the publish transaction, after
+    the swap). Unset in production: nothing happens."""
+    spec = os.environ.get("CSCW_TEST_PAUSE_AT", "")
+    name, _, seconds = spec.partition(":")
+    if name == point:
+        print(f"CSCW_TEST_PAUSE_AT: pausing at {point}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
 
 
 def default_load_connections() -> int:
@@ -201,4 +264,6 @@ def get_settings() -> Settings:
                     superset_port=int(os.environ.get("CSCW_SUPERSET_PORT",
                                                      DEFAULT_SUPERSET_PORT)),
                     superset_admin_password=os.environ.get(
-                        "CSCW_SUPERSET_ADMIN_PASSWORD") or None)
+                        "CSCW_SUPERSET_ADMIN_PASSWORD") or None,
+                    run_lock_wait=max(0.0, float(os.environ.get(
+                        "CSCW_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT))))

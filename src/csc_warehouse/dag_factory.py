@@ -6,8 +6,10 @@ validation -> publish (atomic swap; the only task that emits Assets) -> summary.
 changes nothing (no environment variable, no file): Cosmos reads manifest.json (written by
 ``cscw dbt-parse`` / ``cscw run``) instead of running dbt, and its dbt tasks reach the
 warehouse through the Airflow connection ``cscw_warehouse`` (a Cosmos profile mapping), read
-when a task runs. Every task retries (``config.TASK_RETRIES``) except on bad input: a
-rejected drop or a critical validation failure fails at once (``AirflowFailException``).
+when a task runs. A pipeline task retries (``config.TASK_RETRIES``) only a transient
+warehouse failure (``faults.is_transient``); a rejection (bad input, a critical validation
+failure, another run, a full disk) fails at once (``AirflowFailException``). dbt's tasks
+retry by the default_args.
 A failed task's reason, dbt's included, is recorded for ``cscw run`` and operators by the
 ``on_failure_callback``.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 
 import pendulum
 from airflow.sdk import DAG, Asset, Param, get_current_context, task
@@ -29,6 +32,7 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 from csc_warehouse import pipeline
 from csc_warehouse.config import (
     DAG_ID,
+    PRIVATE_UMASK,
     TASK_MAX_RETRY_DELAY,
     TASK_RETRIES,
     TASK_RETRY_DELAY,
@@ -43,7 +47,7 @@ from csc_warehouse.dbt_runner import (
     dbt_task_env,
     manifest_path,
 )
-from csc_warehouse.drop import DropError
+from csc_warehouse.faults import is_transient
 
 TIMEZONE = "Europe/London"
 #: what BI reads; emitted only by the publish task
@@ -135,16 +139,21 @@ def _dbt_build():
     )
 
 
-def _no_retry_on_bad_input(fn):
-    """A rejected drop or a critical validation failure is the input's fault: retrying
-    cannot help, so the task fails at once (the cause stays the exception's cause)."""
+def _retry_only_transient(fn):
+    """Only a transient warehouse failure is retried (``faults.is_transient``): a rejection
+    (a bad drop, a critical validation failure, another run on the warehouse, a full disk)
+    cannot change on a retry, so the task fails at once (the cause stays the exception's
+    cause). What a task writes under CSCW_HOME is private (``config.PRIVATE_UMASK``)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        os.umask(PRIVATE_UMASK)
         try:
             return fn(*args, **kwargs)
-        except (DropError, pipeline.CriticalValidationError) as exc:
-            raise AirflowFailException(str(exc)) from exc
+        except Exception as exc:
+            if not is_transient(exc):  # a rejection: retrying cannot change it
+                raise AirflowFailException(str(exc)) from exc
+            raise  # a transient warehouse failure: Airflow retries it (default_args)
 
     return wrapper
 
@@ -189,53 +198,57 @@ def build_nightly_dag() -> DAG:
                            "drop's date"),
             "format": Param("auto", enum=["auto", "ssd", "903"],
                             description="Input format; auto detects it from the file names"),
+            "republish": Param(False, type="boolean",
+                               description="Publish this night even when it is older than "
+                               "the published one (docs/reliability.md)"),
         },
         default_args=DEFAULT_ARGS,
     ) as dag:
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def find_drop() -> dict:
             ctx = get_current_context()
             return pipeline.find_drop(_night(ctx.get("logical_date")), ctx["params"].get("drop"))
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def check_drop(found: dict) -> dict:
             params = get_current_context()["params"]
             return pipeline.check_drop(found["drop"], params.get("format"))
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def load_raw(found: dict, checked: dict) -> dict:
             params = get_current_context()["params"]
             return pipeline.load_raw(found["drop"], checked["format"], params.get("as_of"))
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def record_history(load: dict) -> dict:
             return pipeline.record_history(load)
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def validate(load: dict) -> dict:
             run_id = get_current_context()["run_id"]
             return pipeline.validate(run_id, load["as_of"], load["batch_id"])
 
         @task(outlets=[MARTS_ASSET])
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def publish(load: dict, validation: dict) -> dict:
-            run_id = get_current_context()["run_id"]
-            return pipeline.publish(run_id, load["as_of"], load["batch_id"])
+            ctx = get_current_context()
+            return pipeline.publish(ctx["run_id"], load["as_of"], load["batch_id"],
+                                    republish=bool(ctx["params"].get("republish")))
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def report(load: dict, published: dict) -> dict:
             """The improvement report: only a published night gets one."""
-            return pipeline.report(load["as_of"])
+            return pipeline.report(load["as_of"], published=published)
 
         @task
-        @_no_retry_on_bad_input
+        @_retry_only_transient
         def summary(load: dict, validation: dict, published: dict, history: dict) -> dict:
             run_id = get_current_context()["run_id"]
             return pipeline.summarise(run_id, load, validation, published, history)

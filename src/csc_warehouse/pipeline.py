@@ -14,6 +14,7 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
+from csc_warehouse import night_lock
 from csc_warehouse.config import Settings, get_settings
 from csc_warehouse.drop import detect_format, find_drop_for, open_drop
 from csc_warehouse.load.history import record_history as apply_history
@@ -60,6 +61,13 @@ def read_task_errors(run_id: str, settings: Settings | None = None) -> list[str]
     return out
 
 
+def _locked(settings: Settings, as_of: str | None = None):
+    """The warehouse's run lock for a task run by the scheduler (``cscw run`` already holds
+    it for the whole night, see csc_warehouse.night_lock)."""
+    night = dt.date.fromisoformat(as_of) if as_of else None
+    return night_lock.hold(_url(settings), night, settings.run_lock_wait, log.warning)
+
+
 def _url(settings: Settings) -> str:
     return warehouse_url(settings)
 
@@ -96,6 +104,11 @@ def load_raw(drop: str, fmt: str | None = None, as_of: str | None = None,
              settings: Settings | None = None) -> dict:
     """Bootstrap the warehouse and load the drop into raw (idempotent per drop)."""
     settings = settings or get_settings()
+    with _locked(settings, as_of):
+        return _load_raw(drop, fmt, as_of, settings)
+
+
+def _load_raw(drop: str, fmt: str | None, as_of: str | None, settings: Settings) -> dict:
     url = _url(settings)
     bootstrap(url, settings)
     path = Path(drop)
@@ -124,7 +137,8 @@ def validate(run_id: str, as_of: str, batch_id: str | None,
     """Run the GX suites; store every result; fail when a critical check fails."""
     settings = settings or get_settings()
     url = _url(settings)
-    report = run_validation(url, settings, run_id, dt.date.fromisoformat(as_of), batch_id)
+    with _locked(settings, as_of):
+        report = run_validation(url, settings, run_id, dt.date.fromisoformat(as_of), batch_id)
     summary = {
         "passed": report.passed,
         "failed": report.failed,
@@ -149,14 +163,25 @@ def validate(run_id: str, as_of: str, batch_id: str | None,
 
 
 def publish(run_id: str, as_of: str, batch_id: str | None,
-            settings: Settings | None = None) -> dict:
+            settings: Settings | None = None, republish: bool = False) -> dict:
+    """Swap the audited marts in; an older night than the published one is held back
+    (``{"published": [], "held_back": why}``) unless ``republish``."""
     settings = settings or get_settings()
-    tables = swap(_url(settings), run_id, dt.date.fromisoformat(as_of), batch_id)
-    return {"published": tables}
+    with _locked(settings, as_of):
+        outcome = swap(_url(settings), run_id, dt.date.fromisoformat(as_of), batch_id,
+                       republish)
+    if isinstance(outcome, str):
+        log.warning("publish: %s", outcome)
+        return {"published": [], "held_back": outcome}
+    return {"published": outcome}
 
 
-def report(as_of: str, settings: Settings | None = None) -> dict:
-    """Render the published night's improvement report (read from the marts as cscw_bi)."""
+def report(as_of: str, settings: Settings | None = None,
+           published: dict | None = None) -> dict:
+    """Render the published night's improvement report (read from the marts as cscw_bi).
+    A night held back by publish (older than the published one) gets none."""
+    if published and published.get("held_back"):
+        return {"path": None, "skipped": published["held_back"]}
     settings = settings or get_settings()
     result = render_report(settings, dt.date.fromisoformat(as_of), owner_url=_url(settings))
     log.info("improvement report: %s", result.path)
@@ -188,6 +213,7 @@ def summarise(run_id: str, load: dict, validation: dict, published: dict,
         "absent_tables": load["absent_tables"],
         "validation": validation,
         "published": published.get("published", []),
+        "held_back": published.get("held_back"),
         "history": (history or {}).get("history"),
     }
     out = settings.reports / "runs"

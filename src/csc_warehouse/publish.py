@@ -17,6 +17,7 @@ import time
 
 from psycopg2 import errors, sql
 
+from csc_warehouse.config import test_pause
 from csc_warehouse.warehouse.db import transaction
 from csc_warehouse.warehouse.roles import grant_published
 
@@ -33,6 +34,24 @@ ATTEMPTS = 6
 
 class PublishLockTimeout(RuntimeError):
     """Readers held the marts for too long: nothing was published this time."""
+
+
+#: dq.pipeline_runs.status of a night that passed but is older than the published one
+HELD_BACK = "held back"
+
+
+def published_night(cur) -> dt.date | None:
+    """The night BI reads now: the as_of of the run published last."""
+    cur.execute("""select as_of from dq.pipeline_runs where status = 'published'
+                   order by finished_at desc nulls last, run_id desc limit 1""")
+    row = cur.fetchone()
+    return row[0] if row else None
+
+
+def held_back_message(night: dt.date, published: dt.date) -> str:
+    return (f"night {night} is older than the published night {published}: loaded, built "
+            f"and validated, NOT published (the marts still show {published}); "
+            f"`cscw run --republish` publishes it on purpose")
 
 
 def audit_tables(cur) -> list[str]:
@@ -69,8 +88,32 @@ def _lock_marts(cur) -> None:
             sql.SQL(", ").join(rels)))
 
 
-def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
+def _hold_back(cur, run_id: str, as_of: dt.date, batch_id: str | None,
+               republish: bool) -> str | None:
+    """Publishing is monotonic in the night: a night older than the published one is not
+    swapped in (unless ``republish``); returns why, after recording it."""
+    current = published_night(cur)
+    if republish or current is None or as_of >= current:
+        return None
+    msg = held_back_message(as_of, current)
+    cur.execute(
+        """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
+               finished_at)
+           values (%s, %s, %s, %s, %s, now())
+           on conflict (run_id) do update set status = excluded.status,
+               message = excluded.message, finished_at = now()""",
+        (run_id, as_of, batch_id, HELD_BACK, msg),
+    )
+    return msg
+
+
+def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None,
+          republish: bool = False) -> list[str] | str:
+    """The publish transaction: the swapped relations, or why the night was held back."""
     cur.execute("select pg_advisory_xact_lock(hashtext('cscw_publish'))")
+    held = _hold_back(cur, run_id, as_of, batch_id, republish)
+    if held:
+        return held
     cur.execute("set local lock_timeout = %s", (LOCK_TIMEOUT,))
     tables = audit_tables(cur)
     if not tables:
@@ -79,6 +122,7 @@ def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
     cur.execute(f"alter schema {PUBLISHED} rename to {PUBLISHED}_swap")
     cur.execute(f"alter schema {AUDIT} rename to {PUBLISHED}")
     cur.execute(f"alter schema {PUBLISHED}_swap rename to {AUDIT}")
+    test_pause("publish")
     _after_swap(cur)
     cur.execute(
         """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
@@ -91,8 +135,10 @@ def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
     return tables
 
 
-def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list[str]:
-    """Swap marts_audit in as marts in one transaction; returns the published relations.
+def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None,
+            republish: bool = False) -> list[str] | str:
+    """Swap marts_audit in as marts in one transaction; returns the published relations,
+    or (a string) why an older night was held back (see :func:`_hold_back`).
 
     When readers hold the marts longer than LOCK_TIMEOUT, or a reader deadlocks with the
     swap, the attempt rolls back (the marts are untouched) and is retried.
@@ -101,7 +147,7 @@ def publish(url: str, run_id: str, as_of: dt.date, batch_id: str | None) -> list
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction(url) as cur:
-                return _swap(cur, run_id, as_of, batch_id)
+                return _swap(cur, run_id, as_of, batch_id, republish)
         except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
             last = exc
             log.warning("publish attempt %d: readers hold the marts (%s); retrying",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 from csc_warehouse.config import Settings
 from csc_warehouse.drop import Drop, DropError
+from csc_warehouse.faults import disk_full, is_disk_full
 from csc_warehouse.load.csv_files import CsvFileInfo
 
 
@@ -22,13 +24,22 @@ def archive_files(settings: Settings, drop: Drop, infos: list[CsvFileInfo]) -> s
     """Copy the original files to archive/<drop date>/<sha256[:16]>/<name>; never overwrite
     (a file already archived under its checksum is the same bytes)."""
     root = settings.archive / drop.drop_date.isoformat()
+    written: list[Path] = []
     for info in infos:
         dest = root / info.sha256[:16] / info.path.name
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_suffix(dest.suffix + ".part")
-            shutil.copyfile(info.path, tmp)
+            try:
+                shutil.copyfile(info.path, tmp)
+            except OSError as e:  # a full disk: none of tonight's copies stays behind
+                for p in [tmp, *written]:
+                    p.unlink(missing_ok=True)
+                if is_disk_full(e):
+                    raise disk_full(settings.archive, e) from None
+                raise
             tmp.rename(dest)
+            written.append(dest)
     manifest = drop.path / "manifest.json"
     if manifest.exists():
         h = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]

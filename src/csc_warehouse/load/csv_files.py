@@ -107,3 +107,36 @@ def check_required_columns(name: str, header: list[str], required: list[str] | t
             f"{name}: missing required column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}{f' ({what})' if what else ''}"
         )
+
+
+class BlankLinesSkipped(io.RawIOBase):
+    """A CSV file's bytes for COPY without its fully blank lines (empty or whitespace
+    only), counted in ``skipped``: spreadsheet and SSIS exports often end with some. A
+    blank line inside a quoted field is data and is kept; a line of separators (",,,") is a
+    row of empty values and is kept (the row checks judge it). Quotes and line ends are the
+    same bytes in UTF-8 and Windows-1252."""
+
+    def __init__(self, raw) -> None:
+        self._raw = raw
+        self._in_quotes = False
+        self.skipped = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_line(self) -> bytes:
+        """The next line to keep (b"" at the end of the file)."""
+        while line := self._raw.readline():
+            starts_in_quotes = self._in_quotes
+            self._in_quotes ^= line.count(b'"') % 2 == 1
+            if starts_in_quotes or line.strip():
+                return line
+            self.skipped += 1
+        return b""
+
+    def read(self, size: int = -1) -> bytes:
+        """Whole lines, about ``size`` bytes of them (COPY asks for 1 MiB at a time)."""
+        out = bytearray()
+        while (size < 0 or len(out) < size) and (line := self._next_line()):
+            out += line
+        return bytes(out)

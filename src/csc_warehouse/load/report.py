@@ -18,6 +18,8 @@ class TableLoad:
     extra_columns: list[str] = field(default_factory=list)
     columns_present: list[str] = field(default_factory=list)
     file_sha256: str | None = None
+    #: fully blank lines skipped (e.g. at the end of a spreadsheet export)
+    blank_lines_skipped: int = 0
 
 
 @dataclass

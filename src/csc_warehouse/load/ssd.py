@@ -24,7 +24,7 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from csc_warehouse.config import Settings
+from csc_warehouse.config import Settings, test_pause
 from csc_warehouse.contract import Table, load_contract
 from csc_warehouse.drop import (
     Drop,
@@ -35,7 +35,12 @@ from csc_warehouse.drop import (
 )
 from csc_warehouse.load.batch import archive_files, batch_id_for, date_format_uk, file_encoding
 from csc_warehouse.load.canonical import row_predicate
-from csc_warehouse.load.csv_files import CsvFileInfo, check_required_columns, inspect_csv
+from csc_warehouse.load.csv_files import (
+    BlankLinesSkipped,
+    CsvFileInfo,
+    check_required_columns,
+    inspect_csv,
+)
 from csc_warehouse.load.frame import RawLoader
 from csc_warehouse.load.records import (
     RejectRow,
@@ -103,15 +108,19 @@ class SsdLoader(RawLoader):
 
     def load(self, drop: Drop) -> LoadReport:
         self.timings = {}
+        self.blank_lines: dict[str, int] = {}
         with self._phase("inspect"):
             infos, ignored = check_ssd_drop(drop, self.settings, count_rows=False)
         batch_id = batch_id_for(drop, {i.path.name: i.sha256 for i in infos.values()}, "ssd")
-        return self._load_batch(
+        report = self._load_batch(
             drop, batch_id, ignored,
             archive=lambda: archive_files(self.settings, drop, list(infos.values())),
             load_in_transaction=lambda conn, archive_path: self._load_pipelined(
                 conn, drop, infos, ignored, batch_id, archive_path),
         )
+        for name, n in self.blank_lines.items():
+            report.tables[name].blank_lines_skipped = n
+        return report
 
     # --- the pipeline ------------------------------------------------------------------------
     def _load_pipelined(self, conn, drop: Drop, infos: dict[str, CsvFileInfo],
@@ -279,7 +288,12 @@ class SsdLoader(RawLoader):
                      sql.SQL(", ").join(sql.Identifier(c) for c in force_null))
             try:
                 with info.path.open("rb") as f:
-                    cur.copy_expert(copy.as_string(cur), f, size=1 << 20)
+                    lines = BlankLinesSkipped(f)
+                    cur.copy_expert(copy.as_string(cur), lines, size=1 << 20)
+                if lines.skipped:
+                    self.blank_lines[table.name] = lines.skipped
+                    self.progress(f"{info.path.name}: skipped {lines.skipped} blank line(s)")
+                test_pause("load-copy")
             except psycopg2.errors.QueryCanceled:
                 conn.rollback()
                 raise

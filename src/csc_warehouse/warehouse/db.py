@@ -10,8 +10,32 @@ import psycopg2
 import psycopg2.extensions
 
 
+class WarehouseUnreachable(psycopg2.OperationalError):
+    """The warehouse could not be reached (its URL, without the password, in the message)."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    u = urlparse(url)
+    if u.password is None:
+        return url
+    netloc = u.netloc.replace(f":{u.password}@", ":***@", 1)
+    return u._replace(netloc=netloc).geturl()
+
+
+def check_reachable(url: str) -> None:
+    """Connect once: a clear :class:`WarehouseUnreachable` instead of a traceback."""
+    connect(url).close()
+
+
 def connect(url: str, *, autocommit: bool = False) -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(url, application_name="csc-warehouse")
+    try:
+        conn = psycopg2.connect(url, application_name="csc-warehouse")
+    except psycopg2.OperationalError as e:
+        reason = (str(e).strip().splitlines() or ["no reason given"])[0]
+        raise WarehouseUnreachable(
+            f"cannot reach the warehouse at {redact(url)}: {reason} (check that it is "
+            "running, and CSCW_WAREHOUSE_URL or CSCW_PG_PORT)") from None
     conn.autocommit = autocommit
     return conn
 

