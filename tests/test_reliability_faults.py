@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,9 +30,8 @@ import psycopg2
 import psycopg2.errors
 import pytest
 import yaml
-from psycopg2.extensions import make_dsn, parse_dsn
 
-from conftest import REPO, CscwSession, _free_port, q
+from conftest import REPO, CscwSession, _create_database, _free_port, q
 from csc_warehouse import night_lock
 from csc_warehouse.airflow_runner import airflow_env
 from csc_warehouse.cli import completeness_line
@@ -65,21 +63,16 @@ def scratch(prefix: str) -> Iterator[Path]:
 
 
 @contextmanager
-def fresh_warehouse(cscw: CscwSession, root: Path) -> Iterator[CscwSession]:
-    """A warehouse nobody else uses: its own CSCW_HOME (under ``root``) and embedded server,
-    or (when the session runs on CSCW_WAREHOUSE_URL) a fresh database on that server."""
-    env = {k: v for k, v in cscw.env.items() if k not in ("CSCW_RUN_LOCK_HELD",)}
+def fresh_warehouse(server: CscwSession, root: Path) -> Iterator[CscwSession]:
+    """A warehouse nobody else uses, with a CSCW_HOME of its own (under ``root``: its own
+    Airflow metadata and dbt target, which the kill test leaves half-written): its own
+    embedded server, or (when the session runs on CSCW_WAREHOUSE_URL's server) a fresh
+    database on that server."""
+    env = {k: v for k, v in server.env.items() if k not in ("CSCW_RUN_LOCK_HELD",)}
     env["CSCW_HOME"] = str(root / "home")
-    admin = None
-    name = None
+    drop_database = None
     if env.get("CSCW_WAREHOUSE_URL"):
-        params = parse_dsn(cscw.url)
-        name = f"cscw_rel_{uuid.uuid4().hex[:10]}"
-        admin = psycopg2.connect(make_dsn(**{**params, "dbname": "postgres"}))
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'create database "{name}"')
-        url = make_dsn(**{**params, "dbname": name})
+        url, drop_database = _create_database(server, "cscw_rel")
         env["CSCW_WAREHOUSE_URL"] = url
     else:
         env["CSCW_PG_PORT"] = str(_free_port())
@@ -91,10 +84,8 @@ def fresh_warehouse(cscw: CscwSession, root: Path) -> Iterator[CscwSession]:
             session.url = session.run("warehouse", "url").stdout.strip().splitlines()[-1]
         yield session
     finally:
-        if admin is not None:
-            with admin.cursor() as cur:
-                cur.execute(f'drop database if exists "{name}" with (force)')
-            admin.close()
+        if drop_database is not None:
+            drop_database()
         else:
             session.run("warehouse", "stop", check=False)
 
@@ -137,9 +128,9 @@ def drops() -> Iterator[dict[dt.date, Path]]:
 
 
 @pytest.fixture(scope="module")
-def ordered(cscw, drops) -> Iterator[dict]:
+def ordered(server, drops) -> Iterator[dict]:
     """NEWER, then OLDER (held back), then OLDER --republish, then NEWER again."""
-    with scratch("cscw-rel-order-") as root, fresh_warehouse(cscw, root) as wh:
+    with scratch("cscw-rel-order-") as root, fresh_warehouse(server, root) as wh:
         out: dict = {"wh": wh}
         out["newer"] = wh.run("run", "--drop", str(drops[NEWER]))
         out["baseline"] = marts_digest(wh.query)
@@ -243,9 +234,9 @@ def _pausing_at(wh: CscwSession, night: dt.date, point: str):
     return lambda: log.exists() and line in log.read_text(errors="replace")
 
 
-def test_kill_9_at_load_dbt_and_publish_then_a_rerun_converges(cscw, drops, ordered):
+def test_kill_9_at_load_dbt_and_publish_then_a_rerun_converges(server, drops, ordered):
     drop = drops[NEWER]
-    with scratch("cscw-rel-kill-") as root, fresh_warehouse(cscw, root) as wh:
+    with scratch("cscw-rel-kill-") as root, fresh_warehouse(server, root) as wh:
         wh.env["CSCW_RUN_LOCK_WAIT"] = "0"  # refuse at once: a dead holder must not block
         # 1. during the load's COPY (paused inside a file's COPY transaction)
         run = _start_run(wh, drop, "load-copy:900")
