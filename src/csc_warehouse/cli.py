@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,7 +27,7 @@ from csc_warehouse.report import CatalogueError, ReportDataError, render_report
 from csc_warehouse.run_progress import TaskWatcher, output_to_file
 from csc_warehouse.terminal import Steps as _Steps
 from csc_warehouse.terminal import console
-from csc_warehouse.warehouse import warehouse_url
+from csc_warehouse.warehouse import cancel, warehouse_url
 from csc_warehouse.warehouse.db import WarehouseUnreachable, check_reachable, connect, redact
 from csc_warehouse.warehouse.embedded import EmbeddedWarehouse, EmbeddedWarehouseError
 
@@ -325,17 +327,14 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
     with steps("start the warehouse"):
         url = warehouse_url(settings)
         check_reachable(url)
-    with steps("prepare Airflow and the dbt manifest"):
-        airflow_runner.configure(settings)
-        dbt_runner.ensure_manifest(url, settings)
-        airflow_runner.ensure_metadata_db(settings)
-        airflow_runner.ensure_connection(url)
-    log_path = settings.logs / f"run-{night.isoformat()}.log"
-    # one run at a time per warehouse, for the whole night (csc_warehouse.night_lock)
-    with night_lock.hold(url, night, settings.run_lock_wait,
-                         lambda m: console.print(f"[yellow]{m}[/]")), \
-            steps(f"run the nightly DAG for {night} (log: {log_path})"):
-        result = _run_dag_quietly(settings, log_path, drop, night, as_of, fmt, republish)
+    # from here SIGINT/SIGTERM cancel the run's statements and stop it (warehouse/cancel.py)
+    stopper = cancel.install(url, settings)
+    try:
+        result = _run_dag(settings, url, drop, night, as_of, fmt, steps, republish)
+    except KeyboardInterrupt as exc:
+        return _interrupted(stopper, night, exc)
+    if stopper.signum is not None:
+        return _interrupted(stopper, night, None)
     _print_summary(result, settings, steps)
     if not result.success:
         console.print(f"[bold red]the nightly run failed[/] (tasks: "
@@ -351,6 +350,33 @@ def _run(drop: Path | None, night: dt.date, as_of: str | None, fmt: str,
         return 0
     console.print("[bold green]published[/]")
     return 0
+
+
+def _run_dag(settings, url: str, drop: Path | None, night: dt.date, as_of: str | None,
+             fmt: str, steps: _Steps, republish: bool):
+    with steps("prepare Airflow and the dbt manifest"):
+        airflow_runner.configure(settings)
+        dbt_runner.ensure_manifest(url, settings)
+        airflow_runner.ensure_metadata_db(settings)
+        airflow_runner.ensure_connection(url)
+    log_path = settings.logs / f"run-{night.isoformat()}.log"
+    # one run at a time per warehouse, for the whole night (csc_warehouse.night_lock)
+    with night_lock.hold(url, night, settings.run_lock_wait,
+                         lambda m: console.print(f"[yellow]{m}[/]")), \
+            steps(f"run the nightly DAG for {night} (log: {log_path})"):
+        return _run_dag_quietly(settings, log_path, drop, night, as_of, fmt, republish)
+
+
+def _interrupted(stopper, night: dt.date, exc: KeyboardInterrupt | None) -> int:
+    """A run told to stop (SIGINT/SIGTERM): say so; exit 130 / 143."""
+    signum = stopper.signum or getattr(exc, "signum", None) or signal.SIGINT
+    step = stopper.stopped_in or "the preparation"
+    console.print(f"[bold red]interrupted by {cancel.signal_name(signum)} during {step}: "
+                  f"night {night} not published; re-run to converge[/]")
+    # end now: the interpreter's last garbage collection over Airflow's, dbt's and GX's
+    # objects takes seconds, and a stopped run has nothing left to finalise
+    gc.freeze()
+    return cancel.exit_code(signum)
 
 
 @app.command()

@@ -38,6 +38,14 @@ CSCW_RUN_LOCK_WAIT   seconds a night waits for another run on the same warehouse
                      before it refuses, naming the holder (default 600; 0 = refuse at once).
 CSCW_TEST_PAUSE_AT   TEST ONLY (docs/reliability.md): "<point>:<seconds>" sleeps at a named
                      point of the night (load-copy, dbt, publish) so a test can kill it there.
+CSCW_TIMEOUT_<TASK>  seconds a DAG task may run (its Airflow execution_timeout), e.g.
+                     CSCW_TIMEOUT_VALIDATE=7200; defaults in STEP_TIMEOUTS.
+CSCW_STATEMENT_TIMEOUT_<TASK>  seconds one database statement of that task may run
+                     (PostgreSQL statement_timeout); defaults in STEP_TIMEOUTS.
+CSCW_STOP_GRACE      seconds a stopped run (SIGINT/SIGTERM) has to unwind after its
+                     statements are cancelled before it ends itself (default 8).
+CSCW_TEST_SLOW_STEP  TEST ONLY (tests/test_stop.py): load, dbt or validate makes that step
+                     run `select pg_sleep(CSCW_TEST_SLOW_SECONDS)` first; inert when unset.
 """
 
 from __future__ import annotations
@@ -83,6 +91,22 @@ WAREHOUSE_CONN_ID = "cscw_warehouse"
 TASK_RETRIES = 2
 TASK_RETRY_DELAY = dt.timedelta(minutes=1)
 TASK_MAX_RETRY_DELAY = dt.timedelta(minutes=10)
+#: per task: (seconds the task may run: its execution_timeout, seconds one statement may
+#: run: statement_timeout); CSCW_TIMEOUT_<TASK> / CSCW_STATEMENT_TIMEOUT_<TASK> override
+STEP_TIMEOUTS: dict[str, tuple[int, int]] = {
+    "find_drop": (600, 60),
+    "check_drop": (3600, 60),
+    "load_raw": (4 * 3600, 2 * 3600),
+    "record_history": (2 * 3600, 3600),
+    "dbt_build": (6 * 3600, 2 * 3600),
+    "validate": (4 * 3600, 2 * 3600),
+    "publish": (3600, 600),
+    "report": (3600, 600),
+    "summary": (600, 60),
+}
+DEFAULT_STOP_GRACE = 8.0
+#: the CSCW_TEST_SLOW_STEP values and the task each one slows down (test only)
+TEST_SLOW_STEPS = {"load": "load_raw", "dbt": "dbt_build", "validate": "validate"}
 #: Project root (the checkout): dbt_project/, expectations/ and dags/ live here.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,6 +133,15 @@ class Settings:
     superset_port: int = DEFAULT_SUPERSET_PORT
     superset_admin_password: str | None = field(default=None, repr=False)
     run_lock_wait: float = DEFAULT_RUN_LOCK_WAIT
+    #: per task: seconds it may run, seconds one statement may run (STEP_TIMEOUTS)
+    task_timeouts: dict[str, int] = field(
+        default_factory=lambda: {k: v[0] for k, v in STEP_TIMEOUTS.items()})
+    statement_timeouts: dict[str, int] = field(
+        default_factory=lambda: {k: v[1] for k, v in STEP_TIMEOUTS.items()})
+    stop_grace: float = DEFAULT_STOP_GRACE
+    #: test only: the task that sleeps first, and for how long (CSCW_TEST_SLOW_STEP)
+    test_slow_task: str | None = None
+    test_slow_seconds: int = 300
 
     def may_be_empty(self, table: str) -> bool:
         """CSCW_ALLOW_EMPTY_TABLES: may this table's file be empty after a night with rows?"""
@@ -229,6 +262,23 @@ def default_load_connections() -> int:
     return max(2, min(4, os.cpu_count() or 2))
 
 
+def application_name(default: str = "csc-warehouse") -> str:
+    """The application_name of the warehouse connections this process opens: a stoppable
+    run's tag (PGAPPNAME, set by warehouse/cancel.py), else ``default``."""
+    return os.environ.get("PGAPPNAME") or default
+
+
+def _timeouts(prefix: str, index: int) -> dict[str, int]:
+    out = {}
+    for task, defaults in STEP_TIMEOUTS.items():
+        raw = os.environ.get(f"{prefix}{task.upper()}")
+        value = int(raw) if raw else defaults[index]
+        if value <= 0:
+            raise ValueError(f"{prefix}{task.upper()}={raw!r}: give a number of seconds > 0")
+        out[task] = value
+    return out
+
+
 def get_settings() -> Settings:
     """Read the environment now (not cached: tests change it)."""
     home = Path(os.environ.get("CSCW_HOME", ".cscw")).expanduser().resolve()
@@ -249,6 +299,9 @@ def get_settings() -> Settings:
     dbt_tasks = os.environ.get("CSCW_DBT_TASKS", "per-node")
     if dbt_tasks not in ("per-node", "single"):
         raise ValueError(f"CSCW_DBT_TASKS={dbt_tasks!r}: use per-node or single")
+    slow = os.environ.get("CSCW_TEST_SLOW_STEP", "").strip().lower()
+    if slow and slow not in TEST_SLOW_STEPS:
+        raise ValueError(f"CSCW_TEST_SLOW_STEP={slow!r}: use {', '.join(TEST_SLOW_STEPS)}")
     return Settings(home=home, warehouse_url=url, pg_port=port, reject_threshold=threshold,
                     reject_threshold_903=threshold_903, allow_empty_tables=allow_empty,
                     raw_keep_batches=keep, csv_encoding=encoding, dbt_tasks=dbt_tasks,
@@ -266,4 +319,9 @@ def get_settings() -> Settings:
                     superset_admin_password=os.environ.get(
                         "CSCW_SUPERSET_ADMIN_PASSWORD") or None,
                     run_lock_wait=max(0.0, float(os.environ.get(
-                        "CSCW_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT))))
+                        "CSCW_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT))),
+                    task_timeouts=_timeouts("CSCW_TIMEOUT_", 0),
+                    statement_timeouts=_timeouts("CSCW_STATEMENT_TIMEOUT_", 1),
+                    stop_grace=float(os.environ.get("CSCW_STOP_GRACE", DEFAULT_STOP_GRACE)),
+                    test_slow_task=TEST_SLOW_STEPS.get(slow),
+                    test_slow_seconds=int(os.environ.get("CSCW_TEST_SLOW_SECONDS", 300)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import os
 
 import pendulum
@@ -48,7 +49,9 @@ from csc_warehouse.dbt_runner import (
     manifest_path,
 )
 from csc_warehouse.faults import is_transient
+from csc_warehouse.warehouse.cancel import RunInterrupted, StatementTimeout
 
+log = logging.getLogger(__name__)
 TIMEZONE = "Europe/London"
 #: what BI reads; emitted only by the publish task
 MARTS_ASSET = Asset("cscw://warehouse/marts", extra={"schema": "marts"})
@@ -67,6 +70,66 @@ def _dbt_vars() -> dict[str, str]:
         "as_of": "{{ ti.xcom_pull(task_ids='load_raw')['as_of'] }}",
         "batch_id": "{{ ti.xcom_pull(task_ids='load_raw')['batch_id'] }}",
     }
+
+
+def _timeout(task_id: str) -> dt.timedelta:
+    """The task's execution_timeout (CSCW_TIMEOUT_<TASK>, config.STEP_TIMEOUTS)."""
+    return dt.timedelta(seconds=get_settings().task_timeouts[task_id])
+
+
+#: dbt's connections carry the run's tag (warehouse/cancel.py) instead of dbt-postgres's
+#: own "dbt", so that a stop cancels them too; libpq also reads PGAPPNAME, but
+#: dbt-postgres passes an application_name of its own
+DBT_PROFILE_ARGS = {**PROFILE_ARGS,
+                    "application_name": "{{ env_var('PGAPPNAME', 'csc-warehouse dbt') }}"}
+
+
+def _stop_interrupted(context, exc: RunInterrupted) -> AirflowFailException:
+    """A task told to stop: record the night as interrupted; fail at once (no retry)."""
+    try:
+        pipeline.record_interrupted(context["run_id"], _night(context.get("logical_date")),
+                                    exc)
+    except Exception as record_exc:  # noqa: BLE001 - the stop must go on
+        log.warning("could not record the interruption: %s", record_exc)
+    return AirflowFailException(str(exc))
+
+
+def _run_stoppable(context, step: str, body):
+    """``body()`` in ``pipeline.stoppable``: on SIGINT/SIGTERM its statements are cancelled
+    and the task fails at once; so does a statement that ran past its step's statement
+    timeout (the same statement would again), with a message naming the step and setting."""
+    try:
+        with pipeline.stoppable(step):
+            return body()
+    except RunInterrupted as exc:
+        raise _stop_interrupted(context, exc) from exc
+    except StatementTimeout as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _stoppable(fn):
+    """A pipeline task's body, stoppable (:func:`_run_stoppable`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        context = get_current_context()
+        return _run_stoppable(context, context["ti"].task_id, lambda: fn(*args, **kwargs))
+
+    return wrapper
+
+
+class StoppableDbtBuild(DbtBuildLocalOperator):
+    """The single-task dbt build, stoppable as every pipeline task is."""
+
+    def execute(self, context, **kwargs):
+        return _run_stoppable(context, "dbt_build",
+                              lambda: super(StoppableDbtBuild, self).execute(context, **kwargs))
+
+
+def _prepare_dbt_node(context) -> None:
+    """``pre_execute`` of a per-node dbt task: its connections are tagged and get dbt's
+    statement timeout (a task under the scheduler is a process of its own)."""
+    pipeline.prepare_step("dbt_build")
 
 
 class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
@@ -95,7 +158,7 @@ def _dbt_build():
         profile_name=PROFILE_NAME,
         target_name=TARGET_NAME,
         profile_mapping=WarehouseProfileMapping(conn_id=WAREHOUSE_CONN_ID,
-                                                profile_args=PROFILE_ARGS),
+                                                profile_args=DBT_PROFILE_ARGS),
     )
     # the nightly's dbt never writes into the folder holding the manifest the DAG is
     # rendered from: concurrent per-node tasks would rewrite manifest.json under the
@@ -103,8 +166,9 @@ def _dbt_build():
     env = dbt_task_env(settings)
     if settings.dbt_tasks == "single":
         env["DBT_TARGET_PATH"] = str(build_target_path(settings))
-        return DbtBuildLocalOperator(
+        return StoppableDbtBuild(
             task_id="dbt_build",
+            execution_timeout=_timeout("dbt_build"),
             project_dir=str(settings.dbt_project_dir),
             profile_config=profile_config,
             invocation_mode=InvocationMode.DBT_RUNNER,
@@ -135,7 +199,9 @@ def _dbt_build():
             # a test with two parents (relationships) runs after both are built
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": _dbt_vars(), "env": env},
+        operator_args={"install_deps": False, "vars": _dbt_vars(), "env": env,
+                       "execution_timeout": _timeout("dbt_build"),
+                       "pre_execute": _prepare_dbt_node},
     )
 
 
@@ -205,49 +271,57 @@ def build_nightly_dag() -> DAG:
         default_args=DEFAULT_ARGS,
     ) as dag:
 
-        @task
+        @task(execution_timeout=_timeout("find_drop"))
+        @_stoppable
         @_retry_only_transient
         def find_drop() -> dict:
             ctx = get_current_context()
             return pipeline.find_drop(_night(ctx.get("logical_date")), ctx["params"].get("drop"))
 
-        @task
+        @task(execution_timeout=_timeout("check_drop"))
+        @_stoppable
         @_retry_only_transient
         def check_drop(found: dict) -> dict:
             params = get_current_context()["params"]
             return pipeline.check_drop(found["drop"], params.get("format"))
 
-        @task
+        @task(execution_timeout=_timeout("load_raw"))
+        @_stoppable
         @_retry_only_transient
         def load_raw(found: dict, checked: dict) -> dict:
             params = get_current_context()["params"]
             return pipeline.load_raw(found["drop"], checked["format"], params.get("as_of"))
 
-        @task
+        @task(execution_timeout=_timeout("record_history"))
+        @_stoppable
         @_retry_only_transient
         def record_history(load: dict) -> dict:
             return pipeline.record_history(load)
 
-        @task
+        @task(execution_timeout=_timeout("validate"))
+        @_stoppable
         @_retry_only_transient
         def validate(load: dict) -> dict:
             run_id = get_current_context()["run_id"]
             return pipeline.validate(run_id, load["as_of"], load["batch_id"])
 
-        @task(outlets=[MARTS_ASSET])
+        @task(outlets=[MARTS_ASSET], execution_timeout=_timeout("publish"))
+        @_stoppable
         @_retry_only_transient
         def publish(load: dict, validation: dict) -> dict:
             ctx = get_current_context()
             return pipeline.publish(ctx["run_id"], load["as_of"], load["batch_id"],
                                     republish=bool(ctx["params"].get("republish")))
 
-        @task
+        @task(execution_timeout=_timeout("report"))
+        @_stoppable
         @_retry_only_transient
         def report(load: dict, published: dict) -> dict:
             """The improvement report: only a published night gets one."""
             return pipeline.report(load["as_of"], published=published)
 
-        @task
+        @task(execution_timeout=_timeout("summary"))
+        @_stoppable
         @_retry_only_transient
         def summary(load: dict, validation: dict, published: dict, history: dict) -> dict:
             run_id = get_current_context()["run_id"]

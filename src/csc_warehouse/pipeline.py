@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from csc_warehouse.publish import publish as swap
 from csc_warehouse.publish import record_failure
 from csc_warehouse.report import render_report
 from csc_warehouse.validate.run import validate as run_validation
-from csc_warehouse.warehouse import warehouse_url
+from csc_warehouse.warehouse import cancel, warehouse_url
 from csc_warehouse.warehouse.schemas import bootstrap
 
 log = logging.getLogger("csc_warehouse.pipeline")
@@ -70,6 +72,31 @@ def _locked(settings: Settings, as_of: str | None = None):
 
 def _url(settings: Settings) -> str:
     return warehouse_url(settings)
+
+
+@contextmanager
+def stoppable(step: str, settings: Settings | None = None) -> Iterator[None]:
+    """Around a task's body: tagged connections with the step's statement timeout, and a
+    stop on SIGINT/SIGTERM that cancels the step's statements (warehouse/cancel.py)."""
+    settings = settings or get_settings()
+    with cancel.stoppable(step, _url(settings), settings):
+        yield
+
+
+def prepare_step(step: str, settings: Settings | None = None) -> None:
+    """For a task that cannot be wrapped (a per-node dbt task): tag this process's
+    connections and give them the step's statement timeout, for the rest of the process."""
+    settings = settings or get_settings()
+    cancel.install(_url(settings), settings)
+    cancel.set_statement_timeout(settings.statement_timeouts[step])
+
+
+def record_interrupted(run_id: str, night: dt.date, exc: cancel.RunInterrupted,
+                       settings: Settings | None = None) -> None:
+    """Record a night that was told to stop as ``interrupted`` in dq.pipeline_runs."""
+    settings = settings or get_settings()
+    record_failure(_url(settings), run_id, night, None,
+                   f"{exc}: nothing published; re-run to converge", status="interrupted")
 
 
 def find_drop(logical_date: dt.date, drop: str | None = None,

@@ -18,6 +18,7 @@ import time
 from psycopg2 import errors, sql
 
 from csc_warehouse.config import test_pause
+from csc_warehouse.warehouse.cancel import KEEP_MARK
 from csc_warehouse.warehouse.db import transaction
 from csc_warehouse.warehouse.roles import grant_published
 
@@ -164,13 +165,14 @@ def _after_swap(cur) -> None:
 
 
 def record_failure(url: str, run_id: str, as_of: dt.date | None, batch_id: str | None,
-                   message: str) -> None:
+                   message: str, status: str = "failed") -> None:
+    """A night that was not published: ``failed``, or ``interrupted`` (told to stop)."""
     with transaction(url) as cur:
         cur.execute(
-            """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
-                   finished_at)
-               values (%s, coalesce(%s, current_date), %s, 'failed', %s, now())
-               on conflict (run_id) do update set status = 'failed',
+            KEEP_MARK + """insert into dq.pipeline_runs (run_id, as_of, batch_id, status,
+                   message, finished_at)
+               values (%s, coalesce(%s, current_date), %s, %s, %s, now())
+               on conflict (run_id) do update set status = excluded.status,
                    message = excluded.message, finished_at = now()""",
-            (run_id, as_of, batch_id, message[:4000]),
+            (run_id, as_of, batch_id, status, message[:4000]),
         )

@@ -9,6 +9,8 @@ from urllib.parse import quote, unquote, urlparse
 import psycopg2
 import psycopg2.extensions
 
+from csc_warehouse.config import application_name
+
 
 class WarehouseUnreachable(psycopg2.OperationalError):
     """The warehouse could not be reached (its URL, without the password, in the message)."""
@@ -30,7 +32,7 @@ def check_reachable(url: str) -> None:
 
 def connect(url: str, *, autocommit: bool = False) -> psycopg2.extensions.connection:
     try:
-        conn = psycopg2.connect(url, application_name="csc-warehouse")
+        conn = psycopg2.connect(url, application_name=application_name())
     except psycopg2.OperationalError as e:
         reason = (str(e).strip().splitlines() or ["no reason given"])[0]
         raise WarehouseUnreachable(
