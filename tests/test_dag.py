@@ -135,8 +135,8 @@ def test_parsing_changes_nothing_and_every_task_retries_and_reports(tmp_path):
             "reported": all(t.on_failure_callback for t in dag.tasks),
             "dbt_conn": dbt.profile_config.profile_mapping.conn_id,
             "dbt_env_secret": any("PASSWORD" in k for k in (dbt.env or {})),
-            "timeouts": {t.task_id.split(".")[0]: t.execution_timeout.total_seconds()
-                         for t in dag.tasks},
+            "timeouts": sorted({(t.task_id.split(".")[0], t.execution_timeout.total_seconds()
+                                 if t.execution_timeout else None) for t in dag.tasks}),
             "dbt_app": dbt.profile_config.profile_mapping.profile_args["application_name"],
         }))
         """,
@@ -152,7 +152,7 @@ def test_parsing_changes_nothing_and_every_task_retries_and_reports(tmp_path):
     assert info["dbt_conn"] == "cscw_warehouse"
     assert info["dbt_env_secret"] is False
     # every task has an execution_timeout: config's default, or CSCW_TIMEOUT_<TASK>
-    assert info["timeouts"] == {**{t: float(v[0]) for t, v in STEP_TIMEOUTS.items()},
-                                "validate": 1234.0}
+    assert dict(info["timeouts"]) == {**{t: float(v[0]) for t, v in STEP_TIMEOUTS.items()},
+                                      "validate": 1234.0}, info["timeouts"]
     # dbt's connections carry the run's tag (PGAPPNAME), not dbt-postgres's "dbt"
     assert "PGAPPNAME" in info["dbt_app"]

@@ -199,9 +199,10 @@ def _dbt_build():
             # a test with two parents (relationships) runs after both are built
             should_detach_multiple_parents_tests=True,
         ),
-        operator_args={"install_deps": False, "vars": _dbt_vars(), "env": env,
-                       "execution_timeout": _timeout("dbt_build"),
-                       "pre_execute": _prepare_dbt_node},
+        operator_args={"install_deps": False, "vars": _dbt_vars(), "env": env},
+        # every task of the group, Cosmos's test tasks too
+        default_args={**DEFAULT_ARGS, "execution_timeout": _timeout("dbt_build"),
+                      "pre_execute": _prepare_dbt_node},
     )
 
 
