@@ -18,6 +18,7 @@ import time
 from psycopg2 import errors, sql
 
 from csc_warehouse.config import test_pause
+from csc_warehouse.headlines import record_headlines
 from csc_warehouse.warehouse.cancel import KEEP_MARK
 from csc_warehouse.warehouse.db import transaction
 from csc_warehouse.warehouse.roles import grant_published
@@ -125,6 +126,8 @@ def _swap(cur, run_id: str, as_of: dt.date, batch_id: str | None,
     cur.execute(f"alter schema {PUBLISHED}_swap rename to {AUDIT}")
     test_pause("publish")
     _after_swap(cur)
+    # issue 12: the night's headline figures, one row per published night, same transaction
+    record_headlines(cur, run_id, as_of, batch_id)
     cur.execute(
         """insert into dq.pipeline_runs (run_id, as_of, batch_id, status, message,
                finished_at)

@@ -176,6 +176,17 @@ create table if not exists dq.pipeline_runs (
     finished_at     timestamptz
 );
 
+-- each published night's headline KPI figures (csc_warehouse.headlines,
+-- docs/measures/teams-and-trends.md): one row per night, inserted by the publish step in the
+-- swap's transaction and never rewritten; a night that is not published adds no row
+create table if not exists dq.kpi_headlines_nightly (
+    as_of           date primary key,
+    run_id          text not null,
+    batch_id        text,
+    published_at    timestamptz not null default now(),
+    headlines       jsonb not null
+);
+
 -- an older warehouse's code lookup: the loader checks codes inline, from the contract
 drop table if exists cscw_private.code_values;
 
