@@ -154,4 +154,9 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the review's due date (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.due_date', 'alloc') }}

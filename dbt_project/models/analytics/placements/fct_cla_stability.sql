@@ -31,4 +31,9 @@ final as (
 
 )
 
-select * from final
+-- team and worker on as_of (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.as_of', 'alloc') }}

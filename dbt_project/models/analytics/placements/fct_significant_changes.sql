@@ -88,4 +88,9 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the day of the change (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.change_date', 'alloc') }}

@@ -83,4 +83,17 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the plan's start, and on its last day once ended (end_team,
+-- end_worker_id: null while open) (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }},
+    case
+        when final.end_date is not null then coalesce(alloc_end.team, 'unallocated')
+    end as end_team,
+    case
+        when final.end_date is not null then coalesce(alloc_end.worker_id, 'unallocated')
+    end as end_worker_id
+from final
+{{ allocation_at('final.person_id', 'final.start_date', 'alloc') }}
+{{ allocation_at('final.person_id', '(final.end_date - 1)', 'alloc_end') }}

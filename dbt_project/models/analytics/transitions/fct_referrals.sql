@@ -91,4 +91,9 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the referral date (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.referral_date', 'alloc') }}

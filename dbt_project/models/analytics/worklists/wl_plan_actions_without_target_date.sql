@@ -88,4 +88,10 @@ final as (
 
 )
 
-select * from final
+-- the child's team and worker on as_of, so the list can be split by team and routed
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc', 'current_') }}
+from final
+{{ allocation_at('final.person_id', as_of(), 'alloc') }}
