@@ -28,3 +28,9 @@
 
 {#- The team value of the whole authority in by-team marts (docs/measures/kpi-shape.md). -#}
 {% macro authority_team() -%}'all'{%- endmacro %}
+
+{#- The team column of a by-team count grouped by grouping sets ((..., team), (...)): the
+    team, or `all` on the authority's total row. -#}
+{% macro team_or_all(team) -%}
+    case when grouping({{ team }}) = 1 then {{ authority_team() }} else {{ team }} end
+{%- endmacro %}

@@ -58,6 +58,7 @@ transition_counts as (
 
     select
         transitions.transition_month as month_start,
+        {{ team_or_all('transitions.team') }} as team,
         count(*) filter (where transitions.direction = 'step_down') as step_downs,
         count(*) filter (
             where transitions.direction = 'step_down'
@@ -94,7 +95,9 @@ transition_counts as (
         ) as cin_step_downs_approved
 
     from transitions
-    group by transitions.transition_month
+    group by grouping sets (
+        (transitions.transition_month, transitions.team), (transitions.transition_month)
+    )
 
 ),
 
@@ -102,11 +105,12 @@ referral_counts as (
 
     select
         referrals.referral_month as month_start,
+        {{ team_or_all('referrals.team') }} as team,
         count(*) as referrals,
         count(*) filter (where referrals.is_re_referral) as re_referrals
 
     from referrals
-    group by referrals.referral_month
+    group by grouping sets ((referrals.referral_month, referrals.team), (referrals.referral_month))
 
 ),
 
@@ -114,11 +118,12 @@ cp_start_counts as (
 
     select
         cp_plans.start_month as month_start,
+        {{ team_or_all('cp_plans.team') }} as team,
         count(*) as cp_plans_started,
         count(*) filter (where cp_plans.is_repeat_plan) as repeat_cp_plans
 
     from cp_plans
-    group by cp_plans.start_month
+    group by grouping sets ((cp_plans.start_month, cp_plans.team), (cp_plans.start_month))
 
 ),
 
@@ -126,20 +131,22 @@ cp_end_counts as (
 
     select
         cp_plans.end_month as month_start,
+        {{ team_or_all('cp_plans.end_team') }} as team,
         count(*) as cp_plans_ended,
         count(*) filter (where cp_plans.lasted_2y_plus) as cp_plans_ended_2y_plus
 
     from cp_plans
     where cp_plans.end_month is not null
-    group by cp_plans.end_month
+    group by grouping sets ((cp_plans.end_month, cp_plans.end_team), (cp_plans.end_month))
 
 ),
 
 counted as (
 
-    {#- one row per team x month with every count (team: 'all' until the by-team marts) -#}
+    {#- one row per team x month with every count: each team of dim_team (the team at the
+        event, docs/measures/teams-and-trends.md) and `all`, the whole authority -#}
     select
-        'all' as team,
+        teams.team,
         'month' as period_type,
         to_char(months.month_start, 'YYYY-MM') as period,
         months.month_start as period_start,
@@ -171,11 +178,24 @@ counted as (
         cp_end_counts.cp_plans_ended_2y_plus
 
     from months
+    cross join {{ ref('dim_team') }} as teams
     cross join inputs
-    left join transition_counts on months.month_start = transition_counts.month_start
-    left join referral_counts on months.month_start = referral_counts.month_start
-    left join cp_start_counts on months.month_start = cp_start_counts.month_start
-    left join cp_end_counts on months.month_start = cp_end_counts.month_start
+    left join transition_counts
+        on
+            months.month_start = transition_counts.month_start
+            and teams.team = transition_counts.team
+    left join referral_counts
+        on
+            months.month_start = referral_counts.month_start
+            and teams.team = referral_counts.team
+    left join cp_start_counts
+        on
+            months.month_start = cp_start_counts.month_start
+            and teams.team = cp_start_counts.team
+    left join cp_end_counts
+        on
+            months.month_start = cp_end_counts.month_start
+            and teams.team = cp_end_counts.team
 
 ),
 

@@ -16,6 +16,7 @@ final as (
         transitions.transition_month,
         transitions.sex,
         transitions.age_band,
+        transitions.team,
         transitions.from_level,
         transitions.to_level,
         transitions.gap_days,
