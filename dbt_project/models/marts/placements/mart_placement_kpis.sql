@@ -9,6 +9,8 @@ with
 snapshot_dates as (
 
     select * from {{ ref('int_stability_snapshot_dates') }}
+    -- the reporting years (the month ends of the trend series are another mart's)
+    where is_year_end or is_as_of
 
 ),
 

@@ -1,0 +1,137 @@
+{#- Published. Stability of the children looked after, month by month and by team: on the
+    last day of each of the last var('trend_months') months, and on as_of (the month to
+    date), the DfE placement-stability measures computed as if that day were as_of
+    (int_cla_stability_snapshots) and the social worker changes of the Children's
+    Commissioner's stability index, each child counted for the team holding the case that
+    day. Shared long KPI shape (macros/kpi.sql): a month is "as recorded now", so the series
+    has three years on the first night. Definitions: docs/measures/teams-and-trends.md. -#}
+with
+
+snapshot_dates as (
+
+    select * from {{ ref('int_stability_snapshot_dates') }}
+    where is_trend_month_end or is_as_of
+
+),
+
+snapshots as (
+
+    select * from {{ ref('int_cla_stability_snapshots') }}
+
+),
+
+worker_changes as (
+
+    select * from {{ ref('int_worker_changes') }}
+
+),
+
+load_files as (
+
+    select * from {{ ref('stg_cscw__load_files') }}
+
+),
+
+availability as (
+
+    {#- a table is available unless the load recorded it as absent (as mart_placement_kpis) -#}
+    select
+        not coalesce(bool_or(not load_files.is_available) filter (
+            where load_files.table_name = 'ssd_cla_placement'
+        ), false) as has_placements,
+        not coalesce(bool_or(not load_files.is_available) filter (
+            where load_files.table_name = 'ssd_involvements'
+        ), false) as has_involvements
+    from load_files
+
+),
+
+children as (
+
+    select
+        snapshots.snapshot_date,
+        snapshots.person_id,
+        snapshots.has_3plus_placements_12m,
+        snapshots.in_long_term_denominator,
+        snapshots.long_term_stable,
+        {{ allocation_columns('alloc') }},
+        (
+            select count(*)
+            from worker_changes
+            where
+                worker_changes.person_id = snapshots.person_id
+                and worker_changes.change_date <= snapshots.snapshot_date
+                and worker_changes.change_date > (
+                    snapshots.snapshot_date
+                    - interval '{{ var("worker_changes_lookback_months") }} months'
+                )::date
+        ) as worker_changes_12m
+    from snapshots
+    inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    {{ allocation_at('snapshots.person_id', 'snapshots.snapshot_date', 'alloc') }}
+
+),
+
+child_counts as (
+
+    select
+        children.snapshot_date,
+        {{ team_or_all('children.team') }} as team,
+        count(*) as looked_after,
+        count(*) filter (where children.has_3plus_placements_12m) as three_plus_placements,
+        count(*) filter (where children.long_term_stable) as long_term_stable,
+        count(*) filter (where children.in_long_term_denominator) as long_term_denominator,
+        count(*) filter (where children.worker_changes_12m >= 2) as two_plus_worker_changes,
+        count(*) filter (where children.worker_changes_12m = 0) as no_worker_change
+    from children
+    group by grouping sets ((children.snapshot_date, children.team), (children.snapshot_date))
+
+),
+
+counted as (
+
+    select
+        teams.team,
+        'month' as period_type,
+        to_char(snapshot_dates.snapshot_date, 'YYYY-MM') as period,
+        date_trunc('month', snapshot_dates.snapshot_date)::date as period_start,
+        snapshot_dates.snapshot_date as period_end,
+        not snapshot_dates.is_as_of as is_complete_period,
+        {{ as_of() }} as as_of,
+        availability.has_placements,
+        availability.has_involvements,
+        child_counts.looked_after,
+        child_counts.three_plus_placements,
+        child_counts.long_term_stable,
+        child_counts.long_term_denominator,
+        child_counts.two_plus_worker_changes,
+        child_counts.no_worker_change
+    from snapshot_dates
+    cross join {{ ref('dim_team') }} as teams
+    cross join availability
+    left join child_counts
+        on
+            snapshot_dates.snapshot_date = child_counts.snapshot_date
+            and teams.team = child_counts.team
+
+),
+
+{%- set measures = [
+    {'measure': 'looked_after', 'numerator': 'looked_after'},
+    {'measure': 'three_plus_placements_12m', 'numerator': 'three_plus_placements',
+     'denominator': 'looked_after', 'available': 'counted.has_placements'},
+    {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
+     'denominator': 'long_term_denominator', 'available': 'counted.has_placements'},
+    {'measure': 'two_plus_social_worker_changes_12m', 'numerator': 'two_plus_worker_changes',
+     'denominator': 'looked_after', 'available': 'counted.has_involvements'},
+    {'measure': 'no_social_worker_change_12m', 'numerator': 'no_worker_change',
+     'denominator': 'looked_after', 'available': 'counted.has_involvements'},
+] %}
+
+final as (
+
+    {{ kpi_rows(measures, from='counted') }}
+
+)
+
+select * from final

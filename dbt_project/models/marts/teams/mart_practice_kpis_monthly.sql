@@ -1,0 +1,237 @@
+{#- Published. The practice measures the Ofsted letter asks about, per calendar month and
+    by team, in the shared long KPI shape (macros/kpi.sql): each event counted in the month
+    it is dated and for the team holding the case at the event (int_allocations_dated,
+    docs/measures/teams-and-trends.md): reviews by due date, significant changes by the
+    day of the change, step-downs by the decision (the team on the last day at the level
+    left), and the plans open on as_of (a snapshot: the month of as_of only). The
+    step-downs to early help are split by the manager's approval of the CIN closure, with
+    how many stepped back up within the window: the cross-tab of approval x stepped back
+    up. Definitions: docs/measures/teams-and-trends.md#practice-measures. -#}
+with
+
+months as (
+
+    select * from {{ ref('dim_month') }}
+
+),
+
+transitions as (
+
+    select * from {{ ref('fct_threshold_transitions') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('fct_cla_reviews') }}
+
+),
+
+changes as (
+
+    select * from {{ ref('fct_significant_changes') }}
+
+),
+
+plans as (
+
+    select * from {{ ref('fct_plan_timescales') }}
+
+),
+
+inputs as (
+
+    select * from {{ ref('int_transition_inputs_pivoted') }}
+
+),
+
+load_files as (
+
+    select * from {{ ref('stg_cscw__load_files') }}
+
+),
+
+availability as (
+
+    {#- a table is available unless the load recorded it as absent (as mart_placement_kpis) -#}
+    select
+        not coalesce(bool_or(not load_files.is_available) filter (
+            where load_files.table_name = 'ssd_cla_reviews'
+        ), false) as has_reviews,
+        not coalesce(bool_or(not load_files.is_available) filter (
+            where load_files.table_name = 'ssd_cla_placement'
+        ), false) as has_placements
+    from load_files
+
+),
+
+step_down_counts as (
+
+    select
+        transitions.transition_month as month_start,
+        {{ team_or_all('transitions.team') }} as team,
+        count(*) filter (where transitions.reassessed_before is not null) as step_downs_assessable,
+        count(*) filter (where transitions.reassessed_before) as step_downs_reassessed,
+        {%- for approval, condition in [
+            ('approved', 'transitions.manager_approval_recorded'),
+            ('unapproved', 'not transitions.manager_approval_recorded'),
+        ] %}
+        count(*) filter (
+            where transitions.is_step_down_to_early_help and {{ condition }}
+        ) as eh_step_downs_{{ approval }},
+        count(*) filter (
+            where
+                transitions.is_step_down_to_early_help and {{ condition }}
+                and transitions.is_step_back_up_window_closed
+        ) as eh_step_downs_{{ approval }}_matured,
+        count(*) filter (
+            where
+                transitions.is_step_down_to_early_help and {{ condition }}
+                and transitions.is_step_back_up_window_closed
+                and transitions.stepped_back_up_within_3m
+        ) as eh_step_downs_{{ approval }}_back_up{{ ',' if not loop.last }}
+        {%- endfor %}
+    from transitions
+    where transitions.direction = 'step_down'
+    group by grouping sets (
+        (transitions.transition_month, transitions.team), (transitions.transition_month)
+    )
+
+),
+
+review_counts as (
+
+    select
+        date_trunc('month', reviews.due_date)::date as month_start,
+        {{ team_or_all('reviews.team') }} as team,
+        count(*) as reviews_due,
+        count(*) filter (where reviews.on_time) as reviews_on_time,
+        count(*) filter (where reviews.overdue) as reviews_overdue
+    from reviews
+    group by grouping sets (
+        (date_trunc('month', reviews.due_date)::date, reviews.team),
+        (date_trunc('month', reviews.due_date)::date)
+    )
+
+),
+
+change_counts as (
+
+    select
+        date_trunc('month', changes.change_date)::date as month_start,
+        {{ team_or_all('changes.team') }} as team,
+        count(*) filter (
+            where changes.review_within_20wd_of_change is not null
+        ) as changes_reviewable,
+        count(*) filter (where changes.review_within_20wd_of_change) as changes_reviewed
+    from changes
+    group by grouping sets (
+        (date_trunc('month', changes.change_date)::date, changes.team),
+        (date_trunc('month', changes.change_date)::date)
+    )
+
+),
+
+plan_counts as (
+
+    select
+        date_trunc('month', plans.as_of)::date as month_start,
+        {{ team_or_all('plans.team') }} as team,
+        count(*) as plans_open,
+        count(*) filter (where not plans.all_actions_have_timescales) as plans_without_timescales,
+        bool_and(plans.all_actions_have_timescales is not null) as has_plan_actions
+    from plans
+    group by grouping sets (
+        (date_trunc('month', plans.as_of)::date, plans.team),
+        (date_trunc('month', plans.as_of)::date)
+    )
+
+),
+
+counted as (
+
+    select
+        teams.team,
+        'month' as period_type,
+        months.period,
+        months.month_start as period_start,
+        least(months.month_end, {{ as_of() }}) as period_end,
+        months.is_complete_month as is_complete_period,
+        {{ as_of() }} as as_of,
+        months.is_current_month,
+        inputs.is_cin_assessments_available,
+        inputs.is_close_authorisation_available,
+        inputs.is_early_help_available,
+        availability.has_reviews,
+        availability.has_placements,
+        step_down_counts.step_downs_assessable,
+        step_down_counts.step_downs_reassessed,
+        step_down_counts.eh_step_downs_approved,
+        step_down_counts.eh_step_downs_approved_matured,
+        step_down_counts.eh_step_downs_approved_back_up,
+        step_down_counts.eh_step_downs_unapproved,
+        step_down_counts.eh_step_downs_unapproved_matured,
+        step_down_counts.eh_step_downs_unapproved_back_up,
+        review_counts.reviews_due,
+        review_counts.reviews_on_time,
+        review_counts.reviews_overdue,
+        change_counts.changes_reviewable,
+        change_counts.changes_reviewed,
+        plan_counts.plans_open,
+        plan_counts.plans_without_timescales,
+        coalesce(plan_counts.has_plan_actions, true) as has_plan_actions
+    from months
+    cross join {{ ref('dim_team') }} as teams
+    cross join inputs
+    cross join availability
+    left join step_down_counts
+        on months.month_start = step_down_counts.month_start and teams.team = step_down_counts.team
+    left join review_counts
+        on months.month_start = review_counts.month_start and teams.team = review_counts.team
+    left join change_counts
+        on months.month_start = change_counts.month_start and teams.team = change_counts.team
+    left join plan_counts
+        on months.month_start = plan_counts.month_start and teams.team = plan_counts.team
+
+),
+
+plans_now as (
+
+    {#- plans are a snapshot on as_of: the month of as_of only -#}
+    select * from counted
+    where counted.is_current_month
+
+),
+
+{%- set approval = 'counted.is_close_authorisation_available and counted.is_early_help_available' %}
+{%- set measures = [
+    {'measure': 'reassessed_before_step_down', 'numerator': 'step_downs_reassessed',
+     'denominator': 'step_downs_assessable', 'available': 'counted.is_cin_assessments_available'},
+    {'measure': 'eh_step_downs_approved', 'numerator': 'eh_step_downs_approved',
+     'available': approval},
+    {'measure': 'eh_step_downs_without_approval', 'numerator': 'eh_step_downs_unapproved',
+     'available': approval},
+    {'measure': 'eh_step_back_up_approved', 'numerator': 'eh_step_downs_approved_back_up',
+     'denominator': 'eh_step_downs_approved_matured', 'available': approval},
+    {'measure': 'eh_step_back_up_without_approval',
+     'numerator': 'eh_step_downs_unapproved_back_up',
+     'denominator': 'eh_step_downs_unapproved_matured', 'available': approval},
+    {'measure': 'reviews_on_time', 'numerator': 'reviews_on_time', 'denominator': 'reviews_due',
+     'available': 'counted.has_reviews'},
+    {'measure': 'reviews_overdue', 'numerator': 'reviews_overdue', 'denominator': 'reviews_due',
+     'available': 'counted.has_reviews'},
+    {'measure': 'review_after_significant_change', 'numerator': 'changes_reviewed',
+     'denominator': 'changes_reviewable',
+     'available': 'counted.has_reviews and counted.has_placements'},
+    {'measure': 'plans_without_timescales', 'numerator': 'plans_without_timescales',
+     'denominator': 'plans_open', 'from': 'plans_now',
+     'available': 'plans_now.has_plan_actions'},
+] %}
+
+final as (
+
+    {{ kpi_rows(measures, from='counted') }}
+
+)
+
+select * from final
