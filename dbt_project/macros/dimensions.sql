@@ -34,3 +34,35 @@
 {% macro team_or_all(team) -%}
     case when grouping({{ team }}) = 1 then {{ authority_team() }} else {{ team }} end
 {%- endmacro %}
+
+{#- The authority's rows of a monthly KPI mart in its latest complete month (mart_kpi_headlines). -#}
+{% macro latest_complete_month_rows(mart) -%}
+    select
+        '{{ mart }}'::text as source_mart,
+        kpis.measure,
+        kpis.team,
+        kpis.period,
+        kpis.period_start,
+        kpis.numerator,
+        kpis.denominator,
+        kpis.rate,
+        kpis.as_of
+    from {{ ref(mart) }} as kpis
+    where
+        kpis.team = {{ authority_team() }}
+        and kpis.is_complete_period
+        and kpis.period_start = (
+            select max(latest_month.period_start)
+            from {{ ref(mart) }} as latest_month
+            where latest_month.is_complete_period
+        )
+{%- endmacro %}
+
+{#- A worklist's rows with the child's current team (mart_worklist_sizes). -#}
+{% macro worklist_rows(worklist) -%}
+    select
+        '{{ worklist }}'::text as worklist,
+        worklist_rows.current_team as team,
+        worklist_rows.person_id
+    from {{ ref(worklist) }} as worklist_rows
+{%- endmacro %}

@@ -154,7 +154,8 @@ final as (
 
 )
 
--- team and worker on the review's due date (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- team and worker on the review's due date
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
 select
     final.*,
     {{ allocation_columns('alloc') }}

@@ -74,7 +74,8 @@ final as (
 
 )
 
--- team and worker on the period of care's start (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- team and worker on the period of care's start
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
 select
     final.*,
     {{ allocation_columns('alloc') }}

@@ -88,7 +88,8 @@ final as (
 
 )
 
--- team and worker on the day of the change (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- team and worker on the day of the change
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
 select
     final.*,
     {{ allocation_columns('alloc') }}

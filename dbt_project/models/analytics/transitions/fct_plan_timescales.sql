@@ -131,7 +131,8 @@ final as (
 
 )
 
--- team and worker on as_of (the plans open on as_of) (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- team and worker on as_of (the plans open on as_of)
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
 select
     final.*,
     {{ allocation_columns('alloc') }}

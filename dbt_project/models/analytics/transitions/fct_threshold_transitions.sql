@@ -81,9 +81,13 @@ final as (
 
 )
 
--- team and worker at the decision: the last day at the level left (the transition date for an entry) (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- team and worker at the decision: the last day at the level left (the transition date for
+-- an entry)
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
 select
     final.*,
     {{ allocation_columns('alloc') }}
 from final
-{{ allocation_at('final.person_id', '(case when final.from_level_end_date is not null then final.from_level_end_date - 1 else final.transition_date end)', 'alloc') }}
+{{ allocation_at(
+    'final.person_id', 'coalesce(final.from_level_end_date - 1, final.transition_date)', 'alloc'
+) }}

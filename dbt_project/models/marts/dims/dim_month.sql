@@ -52,9 +52,10 @@ described as (
         ((extract(month from months.month_start)::integer + 8) % 12) + 1
             as month_of_reporting_year,
         (
-            (extract(year from {{ as_of() }})::integer * 12 + extract(month from {{ as_of() }})::integer)
-            - (extract(year from months.month_start)::integer * 12
-                + extract(month from months.month_start)::integer)
+            extract(year from {{ as_of() }})::integer * 12
+            + extract(month from {{ as_of() }})::integer
+            - extract(year from months.month_start)::integer * 12
+            - extract(month from months.month_start)::integer
         ) as months_before_as_of,
         (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_month,
         (

@@ -72,25 +72,42 @@ step_down_counts as (
         {{ team_or_all('transitions.team') }} as team,
         count(*) filter (where transitions.reassessed_before is not null) as step_downs_assessable,
         count(*) filter (where transitions.reassessed_before) as step_downs_reassessed,
-        {%- for approval, condition in [
-            ('approved', 'transitions.manager_approval_recorded'),
-            ('unapproved', 'not transitions.manager_approval_recorded'),
-        ] %}
-        count(*) filter (
-            where transitions.is_step_down_to_early_help and {{ condition }}
-        ) as eh_step_downs_{{ approval }},
         count(*) filter (
             where
-                transitions.is_step_down_to_early_help and {{ condition }}
-                and transitions.is_step_back_up_window_closed
-        ) as eh_step_downs_{{ approval }}_matured,
+            transitions.is_step_down_to_early_help
+            and transitions.manager_approval_recorded
+        ) as eh_step_downs_approved,
         count(*) filter (
             where
-                transitions.is_step_down_to_early_help and {{ condition }}
-                and transitions.is_step_back_up_window_closed
-                and transitions.stepped_back_up_within_3m
-        ) as eh_step_downs_{{ approval }}_back_up{{ ',' if not loop.last }}
-        {%- endfor %}
+            transitions.is_step_down_to_early_help
+            and transitions.manager_approval_recorded
+            and transitions.is_step_back_up_window_closed
+        ) as eh_step_downs_approved_matured,
+        count(*) filter (
+            where
+            transitions.is_step_down_to_early_help
+            and transitions.manager_approval_recorded
+            and transitions.is_step_back_up_window_closed
+            and transitions.stepped_back_up_within_3m
+        ) as eh_step_downs_approved_back_up,
+        count(*) filter (
+            where
+            transitions.is_step_down_to_early_help
+            and not transitions.manager_approval_recorded
+        ) as eh_step_downs_unapproved,
+        count(*) filter (
+            where
+            transitions.is_step_down_to_early_help
+            and not transitions.manager_approval_recorded
+            and transitions.is_step_back_up_window_closed
+        ) as eh_step_downs_unapproved_matured,
+        count(*) filter (
+            where
+            transitions.is_step_down_to_early_help
+            and not transitions.manager_approval_recorded
+            and transitions.is_step_back_up_window_closed
+            and transitions.stepped_back_up_within_3m
+        ) as eh_step_downs_unapproved_back_up
     from transitions
     where transitions.direction = 'step_down'
     group by grouping sets (
@@ -199,7 +216,7 @@ plans_now as (
 
     {#- plans are a snapshot on as_of: the month of as_of only -#}
     select * from counted
-    where counted.is_current_month
+    where is_current_month
 
 ),
 

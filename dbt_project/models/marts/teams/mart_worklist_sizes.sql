@@ -1,24 +1,30 @@
 {#- Published. How many rows each worklist holds on as_of, per team (the child's current
     team) and for the whole authority (`all`): counts only; the person-level worklists stay
-    in analytics, readable by cscw_casework alone. -#}
-{%- set worklists = [
-    'wl_current_location_unknown',
-    'wl_no_current_address',
-    'wl_plan_actions_without_target_date',
-    'wl_step_down_without_authorisation',
-] %}
+    in analytics, readable by cscw_casework alone. An empty list shows 0, not nothing. -#}
 with
 
 rows_on_lists as (
 
-    {%- for worklist in worklists %}
-    select
-        '{{ worklist }}'::text as worklist,
-        {{ worklist }}.current_team as team,
-        {{ worklist }}.person_id
-    from {{ ref(worklist) }} as {{ worklist }}
-    {{- '\n\n    union all\n' if not loop.last }}
-    {%- endfor %}
+    {{ worklist_rows('wl_current_location_unknown') }}
+    union all
+    {{ worklist_rows('wl_no_current_address') }}
+    union all
+    {{ worklist_rows('wl_plan_actions_without_target_date') }}
+    union all
+    {{ worklist_rows('wl_step_down_without_authorisation') }}
+
+),
+
+lists as (
+
+    select lists.worklist
+    from (
+        values
+        ('wl_current_location_unknown'),
+        ('wl_no_current_address'),
+        ('wl_plan_actions_without_target_date'),
+        ('wl_step_down_without_authorisation')
+    ) as lists (worklist)
 
 ),
 
@@ -33,15 +39,6 @@ counts as (
     group by grouping sets (
         (rows_on_lists.worklist, rows_on_lists.team), (rows_on_lists.worklist)
     )
-
-),
-
-lists as (
-
-    {%- for worklist in worklists %}
-    select '{{ worklist }}'::text as worklist
-    {{- '\n    union all' if not loop.last }}
-    {%- endfor %}
 
 )
 
