@@ -15,15 +15,15 @@ QUESTION_STEP_DOWNS = """
 select t.team_label as team,
        sum(k.numerator) filter (where k.measure = 'eh_step_downs_without_approval')
            as stepped_down_without_approval,
-       sum(k.numerator) filter (where k.measure = 'eh_step_back_up_without_approval')
+       sum(k.numerator) filter (where k.measure = 'eh_stepped_back_up_without_approval')
            as came_back_within_3_months,
-       sum(k.denominator) filter (where k.measure = 'eh_step_back_up_without_approval')
+       sum(k.denominator) filter (where k.measure = 'eh_stepped_back_up_without_approval')
            as whose_3_months_have_passed
-from marts.mart_practice_kpis_monthly k
+from marts.mart_step_down_approval_kpis k
 join marts.dim_month m on m.month_start = k.period_start
 join marts.dim_team t on t.team = k.team
 where m.is_latest_complete_quarter
-  and k.measure in ('eh_step_downs_without_approval', 'eh_step_back_up_without_approval')
+  and k.measure in ('eh_step_downs_without_approval', 'eh_stepped_back_up_without_approval')
 group by t.team_label, t.sort_order
 order by t.sort_order
 """
@@ -54,7 +54,7 @@ def _by_team_marts(query) -> list[str]:
 def test_summing_teams_gives_the_authority(cscw, built_warehouse):
     marts = _by_team_marts(cscw.query)
     assert {"mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
-            "mart_cla_stability_monthly"} <= set(marts)
+            "mart_step_down_approval_kpis", "mart_cla_stability_monthly"} <= set(marts)
     for mart in marts:
         rows = cscw.query(f"""
             select measure, period_start,
@@ -122,7 +122,7 @@ def test_allocation_matches_the_involvements(cscw, built_warehouse):
 
 
 @pytest.mark.parametrize("mart", ["mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
-                                  "mart_cla_stability_monthly"])
+                                  "mart_step_down_approval_kpis", "mart_cla_stability_monthly"])
 def test_suppressed_marts_show_no_small_team_counts(cscw, built_warehouse, mart):
     shown = cscw.query(f"""
         select count(*) from marts.{mart}_suppressed

@@ -19,7 +19,7 @@ from test_wap_nights import NIGHT1, NIGHT2, NIGHT3, nights
 
 NIGHT4 = NIGHT3 + dt.timedelta(days=1)
 MONTHLY = ("mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
-           "mart_cla_stability_monthly")
+           "mart_step_down_approval_kpis", "mart_cla_stability_monthly")
 #: the longest window a monthly figure waits on (step back up within 3 months): a month
 #: ending more than this before both nights is final
 FINAL_AFTER_MONTHS = 4

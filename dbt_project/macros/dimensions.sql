@@ -66,3 +66,25 @@
         worklist_rows.person_id
     from {{ ref(worklist) }} as worklist_rows
 {%- endmacro %}
+
+{#- The counts of the approval x stepped-back-up cross-tab (mart_step_down_approval_kpis) of
+    the step-downs meeting `condition`: <prefix>approved, <prefix>approved_matured,
+    <prefix>approved_back_up and the same for unapproved. -#}
+{% macro approval_counts(prefix, condition) -%}
+    {%- for name, approved in [('approved', ''), ('unapproved', 'not ')] %}
+    count(*) filter (
+        where {{ condition }} and {{ approved }}step_downs.manager_approval_recorded
+    ) as {{ prefix }}{{ name }},
+    count(*) filter (
+        where
+            {{ condition }} and {{ approved }}step_downs.manager_approval_recorded
+            and step_downs.is_step_back_up_window_closed
+    ) as {{ prefix }}{{ name }}_matured,
+    count(*) filter (
+        where
+            {{ condition }} and {{ approved }}step_downs.manager_approval_recorded
+            and step_downs.is_step_back_up_window_closed
+            and step_downs.stepped_back_up_within_3m
+    ) as {{ prefix }}{{ name }}_back_up{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

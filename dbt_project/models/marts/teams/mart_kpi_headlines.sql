@@ -17,6 +17,12 @@ practice as (
 
 ),
 
+approval as (
+
+    {{ latest_complete_month_rows('mart_step_down_approval_kpis') }}
+
+),
+
 stability as (
 
     {{ latest_complete_month_rows('mart_cla_stability_monthly') }}
@@ -28,6 +34,8 @@ final as (
     select * from threshold
     union all
     select * from practice
+    union all
+    select * from approval
     union all
     select * from stability
 

@@ -4,9 +4,8 @@
     docs/measures/teams-and-trends.md): reviews by due date, significant changes by the
     day of the change, step-downs by the decision (the team on the last day at the level
     left), and the plans open on as_of (a snapshot: the month of as_of only). The
-    step-downs to early help are split by the manager's approval of the CIN closure, with
-    how many stepped back up within the window: the cross-tab of approval x stepped back
-    up. Definitions: docs/measures/teams-and-trends.md#practice-measures. -#}
+    approval x stepped-back-up cross-tab is mart_step_down_approval_kpis.
+    Definitions: docs/measures/teams-and-trends.md#practice-measures. -#}
 with
 
 months as (
@@ -71,43 +70,7 @@ step_down_counts as (
         transitions.transition_month as month_start,
         {{ team_or_all('transitions.team') }} as team,
         count(*) filter (where transitions.reassessed_before is not null) as step_downs_assessable,
-        count(*) filter (where transitions.reassessed_before) as step_downs_reassessed,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and transitions.manager_approval_recorded
-        ) as eh_step_downs_approved,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and transitions.manager_approval_recorded
-            and transitions.is_step_back_up_window_closed
-        ) as eh_step_downs_approved_matured,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and transitions.manager_approval_recorded
-            and transitions.is_step_back_up_window_closed
-            and transitions.stepped_back_up_within_3m
-        ) as eh_step_downs_approved_back_up,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and not transitions.manager_approval_recorded
-        ) as eh_step_downs_unapproved,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and not transitions.manager_approval_recorded
-            and transitions.is_step_back_up_window_closed
-        ) as eh_step_downs_unapproved_matured,
-        count(*) filter (
-            where
-            transitions.is_step_down_to_early_help
-            and not transitions.manager_approval_recorded
-            and transitions.is_step_back_up_window_closed
-            and transitions.stepped_back_up_within_3m
-        ) as eh_step_downs_unapproved_back_up
+        count(*) filter (where transitions.reassessed_before) as step_downs_reassessed
     from transitions
     where transitions.direction = 'step_down'
     group by grouping sets (
@@ -177,18 +140,10 @@ counted as (
         {{ as_of() }} as as_of,
         months.is_current_month,
         inputs.is_cin_assessments_available,
-        inputs.is_close_authorisation_available,
-        inputs.is_early_help_available,
         availability.has_reviews,
         availability.has_placements,
         step_down_counts.step_downs_assessable,
         step_down_counts.step_downs_reassessed,
-        step_down_counts.eh_step_downs_approved,
-        step_down_counts.eh_step_downs_approved_matured,
-        step_down_counts.eh_step_downs_approved_back_up,
-        step_down_counts.eh_step_downs_unapproved,
-        step_down_counts.eh_step_downs_unapproved_matured,
-        step_down_counts.eh_step_downs_unapproved_back_up,
         review_counts.reviews_due,
         review_counts.reviews_on_time,
         review_counts.reviews_overdue,
@@ -220,19 +175,9 @@ plans_now as (
 
 ),
 
-{%- set approval = 'counted.is_close_authorisation_available and counted.is_early_help_available' %}
 {%- set measures = [
     {'measure': 'reassessed_before_step_down', 'numerator': 'step_downs_reassessed',
      'denominator': 'step_downs_assessable', 'available': 'counted.is_cin_assessments_available'},
-    {'measure': 'eh_step_downs_approved', 'numerator': 'eh_step_downs_approved',
-     'available': approval},
-    {'measure': 'eh_step_downs_without_approval', 'numerator': 'eh_step_downs_unapproved',
-     'available': approval},
-    {'measure': 'eh_step_back_up_approved', 'numerator': 'eh_step_downs_approved_back_up',
-     'denominator': 'eh_step_downs_approved_matured', 'available': approval},
-    {'measure': 'eh_step_back_up_without_approval',
-     'numerator': 'eh_step_downs_unapproved_back_up',
-     'denominator': 'eh_step_downs_unapproved_matured', 'available': approval},
     {'measure': 'reviews_on_time', 'numerator': 'reviews_on_time', 'denominator': 'reviews_due',
      'available': 'counted.has_reviews'},
     {'measure': 'reviews_overdue', 'numerator': 'reviews_overdue', 'denominator': 'reviews_due',
