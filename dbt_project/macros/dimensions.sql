@@ -88,3 +88,28 @@
     ) as {{ prefix }}{{ name }}_back_up{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- A select's columns saying whether each table was in tonight's drop (a table is available
+    unless the load recorded it as absent, as in mart_placement_kpis): has_<table> for each
+    of `tables`, from stg_cscw__load_files. -#}
+{% macro tables_available(tables) -%}
+    select
+        {%- for table in tables %}
+        not coalesce(bool_or(not load_files.is_available) filter (
+            where load_files.table_name = '{{ table }}'
+        ), false) as has_{{ table }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_cscw__load_files') }} as load_files
+{%- endmacro %}
+
+{#- The period columns of a month x team KPI row (macros/kpi.sql shape) from dim_month
+    `months` and dim_team `teams`. -#}
+{% macro month_team_period_columns(months='months', teams='teams') -%}
+    {{ teams }}.team,
+        'month' as period_type,
+        {{ months }}.period,
+        {{ months }}.month_start as period_start,
+        least({{ months }}.month_end, {{ as_of() }}) as period_end,
+        {{ months }}.is_complete_month as is_complete_period,
+        {{ as_of() }} as as_of
+{%- endmacro %}

@@ -86,3 +86,13 @@ select
     suppressed.is_suppressed
 from suppressed
 {%- endmacro %}
+
+{#- A KPI mart in the shared long shape (macros/kpi.sql) with small numbers suppressed. -#}
+{% macro suppress_kpi_mart(relation) -%}
+{{ suppress_small_numbers(
+    relation,
+    ['measure', 'team', 'period_type', 'period', 'period_start', 'period_end',
+     'is_complete_period', 'numerator', 'denominator', 'rate', 'as_of'],
+    ['measure', 'period_start'],
+) }}
+{%- endmacro %}

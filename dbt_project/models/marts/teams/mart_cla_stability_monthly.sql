@@ -26,23 +26,9 @@ worker_changes as (
 
 ),
 
-load_files as (
-
-    select * from {{ ref('stg_cscw__load_files') }}
-
-),
-
 availability as (
 
-    {#- a table is available unless the load recorded it as absent (as mart_placement_kpis) -#}
-    select
-        not coalesce(bool_or(not load_files.is_available) filter (
-            where load_files.table_name = 'ssd_cla_placement'
-        ), false) as has_placements,
-        not coalesce(bool_or(not load_files.is_available) filter (
-            where load_files.table_name = 'ssd_involvements'
-        ), false) as has_involvements
-    from load_files
+    {{ tables_available(['ssd_cla_placement', 'ssd_involvements']) }}
 
 ),
 
@@ -98,8 +84,8 @@ counted as (
         snapshot_dates.snapshot_date as period_end,
         not snapshot_dates.is_as_of as is_complete_period,
         {{ as_of() }} as as_of,
-        availability.has_placements,
-        availability.has_involvements,
+        availability.has_ssd_cla_placement,
+        availability.has_ssd_involvements,
         child_counts.looked_after,
         child_counts.three_plus_placements,
         child_counts.long_term_stable,
@@ -119,13 +105,13 @@ counted as (
 {%- set measures = [
     {'measure': 'looked_after', 'numerator': 'looked_after'},
     {'measure': 'three_plus_placements_12m', 'numerator': 'three_plus_placements',
-     'denominator': 'looked_after', 'available': 'counted.has_placements'},
+     'denominator': 'looked_after', 'available': 'counted.has_ssd_cla_placement'},
     {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
-     'denominator': 'long_term_denominator', 'available': 'counted.has_placements'},
+     'denominator': 'long_term_denominator', 'available': 'counted.has_ssd_cla_placement'},
     {'measure': 'two_plus_social_worker_changes_12m', 'numerator': 'two_plus_worker_changes',
-     'denominator': 'looked_after', 'available': 'counted.has_involvements'},
+     'denominator': 'looked_after', 'available': 'counted.has_ssd_involvements'},
     {'measure': 'no_social_worker_change_12m', 'numerator': 'no_worker_change',
-     'denominator': 'looked_after', 'available': 'counted.has_involvements'},
+     'denominator': 'looked_after', 'available': 'counted.has_ssd_involvements'},
 ] %}
 
 final as (

@@ -44,23 +44,9 @@ inputs as (
 
 ),
 
-load_files as (
-
-    select * from {{ ref('stg_cscw__load_files') }}
-
-),
-
 availability as (
 
-    {#- a table is available unless the load recorded it as absent (as mart_placement_kpis) -#}
-    select
-        not coalesce(bool_or(not load_files.is_available) filter (
-            where load_files.table_name = 'ssd_cla_reviews'
-        ), false) as has_reviews,
-        not coalesce(bool_or(not load_files.is_available) filter (
-            where load_files.table_name = 'ssd_cla_placement'
-        ), false) as has_placements
-    from load_files
+    {{ tables_available(['ssd_cla_reviews', 'ssd_cla_placement']) }}
 
 ),
 
@@ -131,17 +117,11 @@ plan_counts as (
 counted as (
 
     select
-        teams.team,
-        'month' as period_type,
-        months.period,
-        months.month_start as period_start,
-        least(months.month_end, {{ as_of() }}) as period_end,
-        months.is_complete_month as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ month_team_period_columns('months', 'teams') }},
         months.is_current_month,
         inputs.is_cin_assessments_available,
-        availability.has_reviews,
-        availability.has_placements,
+        availability.has_ssd_cla_reviews,
+        availability.has_ssd_cla_placement,
         step_down_counts.step_downs_assessable,
         step_down_counts.step_downs_reassessed,
         review_counts.reviews_due,
@@ -179,12 +159,12 @@ plans_now as (
     {'measure': 'reassessed_before_step_down', 'numerator': 'step_downs_reassessed',
      'denominator': 'step_downs_assessable', 'available': 'counted.is_cin_assessments_available'},
     {'measure': 'reviews_on_time', 'numerator': 'reviews_on_time', 'denominator': 'reviews_due',
-     'available': 'counted.has_reviews'},
+     'available': 'counted.has_ssd_cla_reviews'},
     {'measure': 'reviews_overdue', 'numerator': 'reviews_overdue', 'denominator': 'reviews_due',
-     'available': 'counted.has_reviews'},
+     'available': 'counted.has_ssd_cla_reviews'},
     {'measure': 'review_after_significant_change', 'numerator': 'changes_reviewed',
      'denominator': 'changes_reviewable',
-     'available': 'counted.has_reviews and counted.has_placements'},
+     'available': 'counted.has_ssd_cla_reviews and counted.has_ssd_cla_placement'},
     {'measure': 'plans_without_timescales', 'numerator': 'plans_without_timescales',
      'denominator': 'plans_open', 'from': 'plans_now',
      'available': 'plans_now.has_plan_actions'},

@@ -43,13 +43,7 @@ step_down_counts as (
 counted as (
 
     select
-        teams.team,
-        'month' as period_type,
-        months.period,
-        months.month_start as period_start,
-        least(months.month_end, {{ as_of() }}) as period_end,
-        months.is_complete_month as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ month_team_period_columns('months', 'teams') }},
         inputs.is_close_authorisation_available,
         inputs.is_early_help_available,
         step_down_counts.approved,
