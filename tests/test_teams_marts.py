@@ -5,6 +5,8 @@ circulation, and the letter's two questions can be answered from the marts alone
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 THRESHOLD = 5  # dbt_project.yml var small_number_threshold (default)
@@ -40,6 +42,12 @@ order by m.month_start
 """
 
 
+@pytest.fixture(scope="module")
+def wh(built_warehouse):
+    """The built scenario's CLI session (a generated authority, published)."""
+    return built_warehouse["cscw"]
+
+
 def _by_team_marts(query) -> list[str]:
     """Published KPI marts (team, numerator) split by team (rows other than `all`)."""
     marts = [r[0] for r in query(
@@ -51,12 +59,12 @@ def _by_team_marts(query) -> list[str]:
             if query(f"select exists (select 1 from marts.{m} where team <> 'all')")[0][0]]
 
 
-def test_summing_teams_gives_the_authority(cscw, built_warehouse):
-    marts = _by_team_marts(cscw.query)
+def test_summing_teams_gives_the_authority(wh):
+    marts = _by_team_marts(wh.query)
     assert {"mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
             "mart_step_down_approval_kpis", "mart_cla_stability_monthly"} <= set(marts)
     for mart in marts:
-        rows = cscw.query(f"""
+        rows = wh.query(f"""
             select measure, period_start,
                    sum(numerator) filter (where team <> 'all'),
                    sum(denominator) filter (where team <> 'all'),
@@ -69,43 +77,43 @@ def test_summing_teams_gives_the_authority(cscw, built_warehouse):
         assert not bad, f"{mart}: teams do not add up to the authority: {bad[:5]}"
         # non-trivial: some measure-months are split over several teams
         assert max(r[6] for r in rows) >= 2, mart
-    sizes = cscw.query("""
+    sizes = wh.query("""
         select worklist, sum(list_rows) filter (where team <> 'all'),
                max(list_rows) filter (where team = 'all')
         from marts.mart_worklist_sizes group by 1""")
     assert sizes and all(r[1] == r[2] for r in sizes), sizes
 
 
-def test_facts_carry_team_and_worker_and_worklists_current(cscw, built_warehouse):
-    facts = [r[0] for r in cscw.query(
+def test_facts_carry_team_and_worker_and_worklists_current(wh):
+    facts = [r[0] for r in wh.query(
         "select table_name from information_schema.columns where table_schema = 'analytics' "
         "and column_name = 'worker_id' order by 1")]
     assert {"fct_threshold_transitions", "fct_referrals", "fct_cp_plans", "fct_cla_reviews",
             "fct_placements", "fct_periods_of_care", "fct_significant_changes"} <= set(facts)
     for fact in facts:
-        assert cscw.query(f"select count(*) from analytics.{fact} "
+        assert wh.query(f"select count(*) from analytics.{fact} "
                           "where team is null or worker_id is null") == [(0,)], fact
     # teams are real teams: several, and most transitions are allocated
-    teams = cscw.query("select count(distinct team), avg((worker_id <> 'unallocated')::int) "
+    teams = wh.query("select count(distinct team), avg((worker_id <> 'unallocated')::int) "
                        "from analytics.fct_referrals")
     assert teams[0][0] >= 3 and teams[0][1] > 0.5, teams
-    worklists = [r[0] for r in cscw.query(
+    worklists = [r[0] for r in wh.query(
         "select table_name from information_schema.tables where table_schema = 'analytics' "
         "and table_name like 'wl\\_%%' order by 1")]
     assert worklists
     for wl in worklists:
-        assert cscw.query(f"select count(*) from analytics.{wl} "
+        assert wh.query(f"select count(*) from analytics.{wl} "
                           "where current_team is null or current_worker_id is null") == [(0,)]
     # worker ids never reach the published marts
-    leaked = cscw.query("select table_name, column_name from information_schema.columns "
+    leaked = wh.query("select table_name, column_name from information_schema.columns "
                         "where table_schema = 'marts' and column_name like '%%worker%%id'")
     assert leaked == []
 
 
-def test_allocation_matches_the_involvements(cscw, built_warehouse):
+def test_allocation_matches_the_involvements(wh):
     """Hand check on the data: on each allocated span's first day the worker is an open
     allocated-social-worker involvement of the child (never the IRO)."""
-    rows = cscw.query("""
+    rows = wh.query("""
         select count(*), count(*) filter (where not exists (
             select 1 from staging.stg_ssd__involvements i
             where i.person_id = a.person_id and i.professional_id = a.worker_id
@@ -114,7 +122,7 @@ def test_allocation_matches_the_involvements(cscw, built_warehouse):
               and (i.end_date is null or a.valid_from < i.end_date)))
         from intermediate.int_allocations_dated a where a.is_allocated""")
     assert rows[0][0] > 100 and rows[0][1] == 0, rows
-    iro = cscw.query("""
+    iro = wh.query("""
         select count(*) from intermediate.int_allocations_dated a
         join staging.stg_ssd__involvements i on i.professional_id = a.worker_id
         where i.professional_role <> 'Allocated social worker'""")
@@ -123,14 +131,14 @@ def test_allocation_matches_the_involvements(cscw, built_warehouse):
 
 @pytest.mark.parametrize("mart", ["mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
                                   "mart_step_down_approval_kpis", "mart_cla_stability_monthly"])
-def test_suppressed_marts_show_no_small_team_counts(cscw, built_warehouse, mart):
-    shown = cscw.query(f"""
+def test_suppressed_marts_show_no_small_team_counts(wh, mart):
+    shown = wh.query(f"""
         select count(*) from marts.{mart}_suppressed
         where team <> 'all' and (numerator between 1 and {THRESHOLD - 1}
                                  or denominator between 1 and {THRESHOLD - 1})""")
     assert shown == [(0,)]
     # the same rows as the unsuppressed mart; hidden where it had a small count
-    cmp = cscw.query(f"""
+    cmp = wh.query(f"""
         select count(*), count(*) filter (where s.is_suppressed),
                count(*) filter (where not s.is_suppressed and (s.numerator, s.denominator)
                                 is distinct from (u.numerator, u.denominator)),
@@ -139,18 +147,18 @@ def test_suppressed_marts_show_no_small_team_counts(cscw, built_warehouse, mart)
                     or u.denominator between 1 and {THRESHOLD - 1}))
         from marts.{mart} u
         join marts.{mart}_suppressed s using (measure, team, period_start)""")
-    total = cscw.query(f"select count(*) from marts.{mart}")[0][0]
+    total = wh.query(f"select count(*) from marts.{mart}")[0][0]
     assert cmp[0][0] == total and cmp[0][1] > 0 and cmp[0][2] == 0 and cmp[0][3] == 0, cmp
 
 
-def test_the_letters_questions_from_the_marts(cscw, built_warehouse):
-    step_downs = cscw.query(QUESTION_STEP_DOWNS)
+def test_the_letters_questions_from_the_marts(wh):
+    step_downs = wh.query(QUESTION_STEP_DOWNS)
     teams = {r[0] for r in step_downs}
     assert "All teams (the authority)" in teams and len(teams) >= 3
     total = next(r for r in step_downs if r[0] == "All teams (the authority)")
     parts = [r for r in step_downs if r[0] != "All teams (the authority)"]
     assert total[1] == sum(r[1] for r in parts) and total[2] == sum(r[2] for r in parts)
-    stability = cscw.query(QUESTION_STABILITY)
-    night = built_warehouse["night"]
+    stability = wh.query(QUESTION_STABILITY)
+    night = dt.date(2026, 11, 27)  # the built scenario's night (conftest.built_warehouse)
     assert len(stability) == night.month - 3 + 1  # March to the month of the night
     assert all(r[2] > 0 and 0 <= r[3] <= 1 for r in stability), stability
