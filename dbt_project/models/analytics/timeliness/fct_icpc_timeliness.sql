@@ -128,4 +128,10 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the s47 enquiry's start (the ICPC date when there is none)
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'coalesce(final.s47_start_date, final.icpc_date)', 'alloc') }}

@@ -82,4 +82,10 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the enquiry's start
+-- (int_allocations_dated, docs/measures/teams-and-trends.md)
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.start_date', 'alloc') }}
