@@ -435,3 +435,23 @@ def test_a_long_by_team_mart_becomes_a_kpi_with_one_entry():
     assert 'data-kpi="gone" data-available="false"' in html
     assert "<script" not in html and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_every_team_suppressed_draws_no_empty_chart():
+    """Teams whose counts are all 1 to 4 are not shown: no by-team chart without a bar, a
+    sentence instead (the authority's figure still stands)."""
+    from csc_warehouse.report.build import kpi_view
+    from csc_warehouse.report.catalogue import Catalogue, Kpi, Section
+
+    kpi = Kpi(id="k", title="A measure", mart="mart_kpis_monthly", measure="x",
+              better="lower", unit="percent", definition="d", doc="docs/report.md",
+              counts="referrals", section="s")
+    # each team's only referrals in the 12 months: 3 and 4 (under 5: suppressed)
+    rows = (_month_rows([(0, 0)] * 12 + [(1, 3)], team="North")
+            + _month_rows([(0, 0)] * 12 + [(2, 4)], team="South"))
+    cat = Catalogue(sections=(Section("s", "S", "", (kpi,)),), marts={}, targets={},
+                    small_number_threshold=5)
+    view = kpi_view(kpi, _FakeReader(rows), cat, {}, get_settings())
+    assert view.available
+    assert view.teams_chart == "" and view.teams == []
+    assert "below 5" in view.teams_note

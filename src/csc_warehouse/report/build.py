@@ -120,7 +120,11 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
     if reader.has_team(kpi.mart):
         view.teams = figures.by_team(rows, rule, trend.headline,
                                      catalogue.small_number_threshold)
-        if view.teams:
+        if view.teams and all(t.figure is None for t in view.teams):
+            view.teams_note = (f"every team's counts are below "
+                               f"{catalogue.small_number_threshold} and not shown")
+            view.teams = []
+        elif view.teams:
             bars = [svg.Bar(t.team, t.figure.rate if t.figure else None, t.reason)
                     for t in view.teams]
             view.teams_chart = svg.bar_chart(
