@@ -1,6 +1,7 @@
-{#- Published dimension: calendar months from the first month any record starts (or the
-    trend window's first month, if earlier) to the month of as_of, with the reporting year
-    (1 April - 31 March), quarters and the flags a BI user filters on. The key month_start
+{#- Published dimension: calendar months from the first month any record starts
+    (referral, CP plan, care, early help; or the trend window's first month, if earlier)
+    to the month of as_of, with the reporting year (1 April - 31 March), quarters and the
+    flags a BI user filters on. The key month_start
     joins to a KPI mart's period_start (period_type 'month'). -#}
 with
 
@@ -24,6 +25,14 @@ bounds as (
             (
                 select date_trunc('month', min(early_help.start_date))::date
                 from {{ ref('stg_ssd__early_help_episodes') }} as early_help
+            ),
+            (
+                select date_trunc('month', min(cp_plans.start_date))::date
+                from {{ ref('stg_ssd__cp_plans') }} as cp_plans
+            ),
+            (
+                select date_trunc('month', min(cla.entered_care_date))::date
+                from {{ ref('stg_ssd__cla_episodes') }} as cla
             )
         ) as first_month
 
