@@ -1,5 +1,6 @@
 {#- Published dimension: calendar months from the first month any record starts
-    (referral, CP plan, care, early help; or the trend window's first month, if earlier)
+    (referral, CP plan, care, early help; or the month before the trend window of
+    var trend_months month-ends, whose first month-end ends it, if earlier)
     to the month of as_of, with the reporting year (1 April - 31 March), quarters and the
     flags a BI user filters on. The key month_start
     joins to a KPI mart's period_start (period_type 'month'). -#}
@@ -12,7 +13,7 @@ bounds as (
         least(
             (
                 date_trunc('month', {{ as_of() }})
-                - interval '{{ var("trend_months") - 1 }} months'
+                - interval '{{ var("trend_months") }} months'
             )::date,
             (
                 select date_trunc('month', min(referrals.referral_date))::date
