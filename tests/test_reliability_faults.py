@@ -270,9 +270,12 @@ def test_kill_9_at_load_dbt_and_publish_then_a_rerun_converges(server, drops, or
                 table = cur.fetchone()[0]
                 cur.execute(f'lock table analytics."{table}" in access exclusive mode')
             run = _start_run(wh, drop, "")
+            # every connection of the run, dbt's too, carries the run's tag
+            # (warehouse/cancel.py run_tag): wait until one of them waits on the lock
+            tag = f"csc-warehouse run {run.pid}"
             _wait_for(run, lambda: wh.query(
                 "select 1 from pg_stat_activity where datname = current_database() and "
-                "application_name like 'dbt%' and wait_event_type = 'Lock'"), "dbt")
+                "application_name = %s and wait_event_type = 'Lock'", (tag,)), "dbt")
             _kill(run)
         finally:
             blocker.close()
