@@ -26,6 +26,26 @@
     ]) }}
 {%- endmacro %}
 
+{#- The placement type groups of placements_type_group() (macros/placements_type_group.sql;
+    the codes of each are the placement_type rows of seeds/code_groupings.csv), with labels
+    and their order: (group, label). `other` also takes a code the seed does not list,
+    `unknown` is a child with no placement recorded (dim_placement_type_group). -#}
+{% macro placement_type_groups() -%}
+    {{ return([
+        ('foster_kinship', 'Foster care with relatives or friends (kinship/connected carers)'),
+        ('foster_other', 'Foster care with other foster carers'),
+        ('placed_for_adoption', 'Placed for adoption'),
+        ('with_parents', 'Placed with parents or others with parental responsibility'),
+        ('independent_or_supported', 'Independent living or supported accommodation'),
+        ('secure_or_childrens_home', "Secure unit or children's home"),
+        ('other_residential', 'Other residential settings'),
+        ('residential_school', 'Residential school'),
+        ('temporary', 'Temporary placement'),
+        ('other', 'Other placements'),
+        ('unknown', 'No placement recorded'),
+    ]) }}
+{%- endmacro %}
+
 {#- The team value of the whole authority in by-team marts (docs/measures/kpi-shape.md). -#}
 {% macro authority_team() -%}'all'{%- endmacro %}
 
