@@ -21,6 +21,7 @@ final as (
         current_placement_id,
         current_placement_type,
         current_placement_start_date,
+        current_placement_continuous_start_date,
         placements_in_last_12_months,
         has_3plus_placements_12m,
         unplanned_endings_12m,

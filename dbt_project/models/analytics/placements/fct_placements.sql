@@ -1,5 +1,8 @@
 {#- One row per placement (ssd_cla_placement) starting on or before as_of, seen from as_of
-    (ends after as_of are open). Person level: restricted schema. -#}
+    (ends after as_of are open). Person level: restricted schema. A placement continued after
+    a temporary one with the same carer keeps its own row; continuous_placement_id and
+    continuous_start_date say which continuous placement it is part of (count distinct
+    continuous_placement_id of the counted rows to count placements). -#}
 with
 
 placements as (
@@ -23,7 +26,11 @@ final as (
         change_reason,
         is_unplanned_ending,
         is_temporary,
-        is_counted as is_counted_in_stability
+        is_short_break,
+        is_counted as is_counted_in_stability,
+        continues_placement_id,
+        continuous_placement_id,
+        continuous_start_date
 
     from placements
 

@@ -3,7 +3,10 @@
 {#- Placement stability of every child looked after on each snapshot date (each 31 March up
     to as_of, and as_of): the DfE short-term (3+ placements) and long-term stability
     measures, computed as if the snapshot date were as_of. V3/V4 short breaks left out
-    (int_cla_snapshot_cohort). -#}
+    (int_cla_snapshot_cohort, and placements under short breaks: int_placement_spans). A
+    placement continued after a temporary one with the same carer is one placement, for the
+    count and for the date the current placement started (int_placement_spans,
+    docs/measures/placements-and-reviews.md#temporary-placements). -#}
 {%- set placement_months = var('long_term_placement_months') -%}
 {%- set care_months = var('long_term_care_months') -%}
 with
@@ -21,33 +24,65 @@ placements as (
 
 ),
 
-placement_counts as (
+-- the counted placements each child had started by the snapshot date, with a placement
+-- continued after a temporary one (int_placement_spans.continuous_placement_id) taken
+-- together as one continuous placement: its first start, its last end (open when a part
+-- is), the latest part's id and type
+continuous_placements as (
 
     select
         cohort.snapshot_date,
         cohort.person_id,
-        -- open on at least one day d in the window: start <= d < end
-        count(*) filter (
-            where placements.end_date is null
-            or placements.end_date > greatest(placements.start_date, cohort.window_after + 1)
-        )::integer as placements_in_window,
+        placements.cla_id,
+        placements.continuous_placement_id,
+        min(placements.start_date) as start_date,
+        case
+            when bool_or(placements.end_date is null) then null else max(placements.end_date)
+        end as end_date,
+        (array_agg(placements.placement_id order by placements.start_date desc, placements.placement_id desc))[1]
+            as placement_id,
+        (array_agg(placements.placement_type order by placements.start_date desc, placements.placement_id desc))[1]
+            as placement_type,
+        max(placements.start_date) as latest_part_start_date,
         count(*) filter (
             where placements.is_unplanned_ending
             and placements.end_date > cohort.window_after
             and placements.end_date <= cohort.snapshot_date
-        )::integer as unplanned_endings_in_window
+        )::integer as unplanned_endings_in_window,
+        min(cohort.window_after) as window_after
 
     from cohort
     inner join placements
         on
             cohort.person_id = placements.person_id
             and cohort.snapshot_date >= placements.start_date
-    group by cohort.snapshot_date, cohort.person_id
+    group by
+        cohort.snapshot_date,
+        cohort.person_id,
+        placements.cla_id,
+        placements.continuous_placement_id
 
 ),
 
--- the current placement (latest-starting counted placement of the open period) and the one
--- immediately before it, in one pass: distinct on keeps the first row, lead() looks back
+placement_counts as (
+
+    select
+        snapshot_date,
+        person_id,
+        -- open on at least one day d in the window: start <= d < end
+        count(*) filter (
+            where end_date is null or end_date > greatest(start_date, window_after + 1)
+        )::integer as placements_in_window,
+        sum(unplanned_endings_in_window)::integer as unplanned_endings_in_window
+
+    from continuous_placements
+    group by snapshot_date, person_id
+
+),
+
+-- the current placement (latest-starting counted continuous placement of the open period)
+-- and the one immediately before it, in one pass: distinct on keeps the first row, lead()
+-- looks back
 current_placements as (
 
     select distinct on (cohort.snapshot_date, cohort.person_id)
@@ -55,16 +90,18 @@ current_placements as (
         cohort.person_id,
         placements.placement_id,
         placements.placement_type,
+        placements.latest_part_start_date,
         placements.start_date,
         lead(placements.placement_id) over placement_order as previous_placement_id,
         lead(placements.start_date) over placement_order as previous_start_date,
         lead(placements.end_date) over placement_order as previous_end_date
 
     from cohort
-    inner join placements
+    inner join continuous_placements as placements
         on
-            cohort.cla_id = placements.cla_id
-            and cohort.snapshot_date >= placements.start_date
+            cohort.snapshot_date = placements.snapshot_date
+            and cohort.person_id = placements.person_id
+            and cohort.cla_id = placements.cla_id
     window
         placement_order as (
             partition by cohort.snapshot_date, cohort.person_id
@@ -116,7 +153,8 @@ measured as (
         cohort.age_years,
         current_placements.placement_id as current_placement_id,
         current_placements.placement_type as current_placement_type,
-        current_placements.start_date as current_placement_start_date,
+        current_placements.latest_part_start_date as current_placement_start_date,
+        current_placements.start_date as current_placement_continuous_start_date,
         coalesce(placement_counts.placements_in_window, 0) as placements_in_last_12_months,
         coalesce(placement_counts.unplanned_endings_in_window, 0) as unplanned_endings_12m,
         coalesce(
@@ -166,6 +204,7 @@ final as (
         current_placement_id,
         current_placement_type,
         current_placement_start_date,
+        current_placement_continuous_start_date,
         placements_in_last_12_months,
         placements_in_last_12_months >= 3 as has_3plus_placements_12m,
         unplanned_endings_12m,

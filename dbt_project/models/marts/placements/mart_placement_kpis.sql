@@ -1,8 +1,13 @@
 {#- Published. Placement-stability and review KPIs per reporting year (1 April - 31 March,
     closing on each 31 March up to as_of) and for the year to date at as_of, in the shared
     long KPI shape (macros/kpi.sql, docs/measures/kpi-shape.md): numerator, denominator and
-    rate. Counts only, no identifiers. A measure whose source table the drop did not carry
-    is null (not available), never zero. Definitions:
+    rate, for the authority (team `all`) and for every team of dim_team (a child looked
+    after on the cohort date counted for the team holding the case that day; a period of
+    care for the team at its start, an SGO exit at its last day, a review at its due date).
+    Counts only, no identifiers; mart_placement_kpis_suppressed is the twin for wider
+    circulation. A measure whose source table the drop did not carry is null (not
+    available), never zero: every measure needs ssd_cla_episodes (the periods of care), the
+    stability measures ssd_cla_placement too and reviews ssd_cla_reviews. Definitions:
     docs/measures/placements-and-reviews.md. -#}
 with
 
@@ -32,24 +37,16 @@ reviews as (
 
 ),
 
-load_files as (
+teams as (
 
-    select * from {{ ref('stg_cscw__load_files') }}
+    select * from {{ ref('dim_team') }}
 
 ),
 
 availability as (
 
     {#- a table is available unless the load recorded it as absent -#}
-    select
-        not coalesce(bool_or(not is_available) filter (
-            where table_name = 'ssd_cla_placement'
-        ), false) as has_placements,
-        not coalesce(bool_or(not is_available) filter (
-            where table_name = 'ssd_cla_reviews'
-        ), false) as has_reviews
-
-    from load_files
+    {{ tables_available(['ssd_cla_episodes', 'ssd_cla_placement', 'ssd_cla_reviews']) }}
 
 ),
 
@@ -59,37 +56,62 @@ sgo_exits as (
         periods.*,
         lead(periods.sgo_breakdown_within_1m) over (
             partition by periods.person_id order by periods.period_of_care_number
-        ) as broke_down_within_1m
+        ) as broke_down_within_1m,
+        -- counted for the team holding the case on the period's last day
+        {{ allocation_columns('alloc_end', 'end_') }}
 
     from periods
+    {{ allocation_at('periods.person_id', '(periods.end_date - 1)', 'alloc_end') }}
 
 ),
 
 periods_in_shape as (
 
-    {#- the reporting years in the shared shape's period columns (team: 'all' until the
-        by-team marts) -#}
+    {#- the reporting years in the shared shape's period columns, for every team and `all` -#}
     select
         snapshot_dates.snapshot_date,
-        'all' as team,
+        teams.team,
         'reporting_year' as period_type,
         snapshot_dates.reporting_year as period,
         snapshot_dates.period_start,
         snapshot_dates.period_end,
         snapshot_dates.is_year_end as is_complete_period,
         {{ as_of() }} as as_of,
-        availability.has_placements,
-        availability.has_reviews
+        availability.has_ssd_cla_episodes,
+        availability.has_ssd_cla_episodes and availability.has_ssd_cla_placement
+            as has_placements,
+        availability.has_ssd_cla_episodes and availability.has_ssd_cla_reviews
+            as has_reviews
 
     from snapshot_dates
+    cross join teams
     cross join availability
+
+),
+
+-- the children looked after on each cohort date, with the team holding the case that day
+snapshot_children as (
+
+    select
+        snapshots.snapshot_date,
+        snapshots.person_id,
+        snapshots.cla_id,
+        snapshots.has_3plus_placements_12m,
+        snapshots.in_long_term_denominator,
+        snapshots.long_term_stable,
+        {{ allocation_columns('alloc') }}
+
+    from snapshots
+    inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    {{ allocation_at('snapshots.person_id', 'snapshots.snapshot_date', 'alloc') }}
 
 ),
 
 snapshot_counts as (
 
     select
-        snapshot_dates.snapshot_date,
+        snapshots.snapshot_date,
+        {{ team_or_all('snapshots.team') }} as team,
         count(*) filter (where snapshots.has_3plus_placements_12m) as three_plus_placements,
         count(snapshots.person_id) as looked_after,
         count(*) filter (where snapshots.long_term_stable) as long_term_stable,
@@ -98,12 +120,10 @@ snapshot_counts as (
             where snapshot_periods.is_second_or_subsequent_period
         ) as looked_after_second_or_later_period
 
-    from snapshot_dates
-    left join snapshots
-        on snapshot_dates.snapshot_date = snapshots.snapshot_date
+    from snapshot_children as snapshots
     left join periods as snapshot_periods
         on snapshots.cla_id = snapshot_periods.cla_id
-    group by snapshot_dates.snapshot_date
+    group by grouping sets ((snapshots.snapshot_date, snapshots.team), (snapshots.snapshot_date))
 
 ),
 
@@ -111,6 +131,7 @@ period_counts as (
 
     select
         snapshot_dates.snapshot_date,
+        {{ team_or_all('periods.team') }} as team,
         count(*) filter (where periods.second_period_within_12m) as second_periods_within_12m,
         count(*) filter (
             where periods.is_second_or_subsequent_period
@@ -118,9 +139,9 @@ period_counts as (
         count(periods.cla_id) as periods_started
 
     from snapshot_dates
-    left join periods
+    inner join periods
         on periods.start_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by snapshot_dates.snapshot_date
+    group by grouping sets ((snapshot_dates.snapshot_date, periods.team), (snapshot_dates.snapshot_date))
 
 ),
 
@@ -128,15 +149,17 @@ sgo_counts as (
 
     select
         snapshot_dates.snapshot_date,
+        {{ team_or_all('sgo_exits.end_team') }} as team,
         count(*) filter (where sgo_exits.broke_down_within_1m) as sgo_breakdowns,
         count(sgo_exits.cla_id) as sgo_exits
 
     from snapshot_dates
-    left join sgo_exits
+    inner join sgo_exits
         on
             sgo_exits.ended_with_sgo
             and sgo_exits.end_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by snapshot_dates.snapshot_date
+    group by
+        grouping sets ((snapshot_dates.snapshot_date, sgo_exits.end_team), (snapshot_dates.snapshot_date))
 
 ),
 
@@ -144,13 +167,14 @@ review_counts as (
 
     select
         snapshot_dates.snapshot_date,
+        {{ team_or_all('reviews.team') }} as team,
         count(*) filter (where reviews.on_time) as reviews_on_time,
         count(reviews.cla_id) as reviews_due
 
     from snapshot_dates
-    left join reviews
+    inner join reviews
         on reviews.due_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by snapshot_dates.snapshot_date
+    group by grouping sets ((snapshot_dates.snapshot_date, reviews.team), (snapshot_dates.snapshot_date))
 
 ),
 
@@ -172,10 +196,12 @@ counted as (
         review_counts.reviews_due
 
     from periods_in_shape
-    inner join snapshot_counts on periods_in_shape.snapshot_date = snapshot_counts.snapshot_date
-    inner join period_counts on periods_in_shape.snapshot_date = period_counts.snapshot_date
-    inner join sgo_counts on periods_in_shape.snapshot_date = sgo_counts.snapshot_date
-    inner join review_counts on periods_in_shape.snapshot_date = review_counts.snapshot_date
+    {%- for counts in ['snapshot_counts', 'period_counts', 'sgo_counts', 'review_counts'] %}
+    left join {{ counts }}
+        on
+            periods_in_shape.snapshot_date = {{ counts }}.snapshot_date
+            and periods_in_shape.team = {{ counts }}.team
+    {%- endfor %}
 
 ),
 
@@ -186,13 +212,14 @@ counted as (
     {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
      'denominator': 'long_term_denominator', 'available': 'counted.has_placements'},
     {'measure': 'second_period_within_12m', 'numerator': 'second_periods_within_12m',
-     'denominator': 'periods_started'},
+     'denominator': 'periods_started', 'available': 'counted.has_ssd_cla_episodes'},
     {'measure': 'second_or_later_period_looked_after',
-     'numerator': 'looked_after_second_or_later_period', 'denominator': 'looked_after'},
+     'numerator': 'looked_after_second_or_later_period', 'denominator': 'looked_after',
+     'available': 'counted.has_ssd_cla_episodes'},
     {'measure': 'second_or_later_period_started', 'numerator': 'second_or_later_periods_started',
-     'denominator': 'periods_started'},
+     'denominator': 'periods_started', 'available': 'counted.has_ssd_cla_episodes'},
     {'measure': 'sgo_breakdown_within_1m', 'numerator': 'sgo_breakdowns',
-     'denominator': 'sgo_exits'},
+     'denominator': 'sgo_exits', 'available': 'counted.has_ssd_cla_episodes'},
     {'measure': 'reviews_on_time', 'numerator': 'reviews_on_time',
      'denominator': 'reviews_due', 'available': 'counted.has_reviews'},
 ] %}

@@ -28,7 +28,7 @@ worker_changes as (
 
 availability as (
 
-    {{ tables_available(['ssd_cla_placement', 'ssd_involvements']) }}
+    {{ tables_available(['ssd_cla_episodes', 'ssd_cla_placement', 'ssd_involvements']) }}
 
 ),
 
@@ -84,8 +84,12 @@ counted as (
         snapshot_dates.snapshot_date as period_end,
         not snapshot_dates.is_as_of as is_complete_period,
         {{ as_of() }} as as_of,
-        availability.has_ssd_cla_placement,
-        availability.has_ssd_involvements,
+        -- not available (null) without the periods of care (ssd_cla_episodes), never 0
+        availability.has_ssd_cla_episodes,
+        availability.has_ssd_cla_episodes and availability.has_ssd_cla_placement
+            as has_ssd_cla_placement,
+        availability.has_ssd_cla_episodes and availability.has_ssd_involvements
+            as has_ssd_involvements,
         child_counts.looked_after,
         child_counts.three_plus_placements,
         child_counts.long_term_stable,
@@ -103,7 +107,8 @@ counted as (
 ),
 
 {%- set measures = [
-    {'measure': 'looked_after', 'numerator': 'looked_after'},
+    {'measure': 'looked_after', 'numerator': 'looked_after',
+     'available': 'counted.has_ssd_cla_episodes'},
     {'measure': 'three_plus_placements_12m', 'numerator': 'three_plus_placements',
      'denominator': 'looked_after', 'available': 'counted.has_ssd_cla_placement'},
     {'measure': 'long_term_stability', 'numerator': 'long_term_stable',
