@@ -62,7 +62,8 @@ def _by_team_marts(query) -> list[str]:
 def test_summing_teams_gives_the_authority(wh):
     marts = _by_team_marts(wh.query)
     assert {"mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
-            "mart_step_down_approval_kpis", "mart_cla_stability_monthly"} <= set(marts)
+            "mart_step_down_approval_kpis", "mart_cla_stability_monthly",
+            "mart_placement_kpis"} <= set(marts)
     for mart in marts:
         rows = wh.query(f"""
             select measure, period_start,
@@ -130,7 +131,8 @@ def test_allocation_matches_the_involvements(wh):
 
 
 @pytest.mark.parametrize("mart", ["mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
-                                  "mart_step_down_approval_kpis", "mart_cla_stability_monthly"])
+                                  "mart_step_down_approval_kpis", "mart_cla_stability_monthly",
+                                  "mart_placement_kpis"])
 def test_suppressed_marts_show_no_small_team_counts(wh, mart):
     shown = wh.query(f"""
         select count(*) from marts.{mart}_suppressed

@@ -39,10 +39,14 @@ continuous_placements as (
         case
             when bool_or(placements.end_date is null) then null else max(placements.end_date)
         end as end_date,
-        (array_agg(placements.placement_id order by placements.start_date desc, placements.placement_id desc))[1]
-            as placement_id,
-        (array_agg(placements.placement_type order by placements.start_date desc, placements.placement_id desc))[1]
-            as placement_type,
+        (array_agg(
+            placements.placement_id
+            order by placements.start_date desc, placements.placement_id desc
+        ))[1] as placement_id,
+        (array_agg(
+            placements.placement_type
+            order by placements.start_date desc, placements.placement_id desc
+        ))[1] as placement_type,
         max(placements.start_date) as latest_part_start_date,
         count(*) filter (
             where placements.is_unplanned_ending

@@ -107,12 +107,11 @@ continues as (
 
     select
         current_placement.placement_id,
-        {% if count_temporary -%}
-        null::text
-        {%- else -%}
         case
             when
-                not current_placement.is_temporary
+                -- with temporary placements counted, nothing is merged around them
+                not {{ 'true' if count_temporary else 'false' }}
+                and not current_placement.is_temporary
                 and not current_placement.is_short_break
                 and not previous_placement.is_short_break
                 and current_placement.placement_number > previous_placement.placement_number + 1
@@ -126,8 +125,7 @@ continues as (
                     or current_placement.urn = previous_placement.urn
                 )
                 then previous_placement.placement_id
-        end
-        {%- endif %} as continues_placement_id
+        end as continues_placement_id
 
     from with_previous as current_placement
     left join with_previous as previous_placement

@@ -123,7 +123,10 @@ snapshot_counts as (
     from snapshot_children as snapshots
     left join periods as snapshot_periods
         on snapshots.cla_id = snapshot_periods.cla_id
-    group by grouping sets ((snapshots.snapshot_date, snapshots.team), (snapshots.snapshot_date))
+    group by grouping sets (
+        (snapshots.snapshot_date, snapshots.team),
+        (snapshots.snapshot_date)
+    )
 
 ),
 
@@ -141,7 +144,10 @@ period_counts as (
     from snapshot_dates
     inner join periods
         on periods.start_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by grouping sets ((snapshot_dates.snapshot_date, periods.team), (snapshot_dates.snapshot_date))
+    group by grouping sets (
+        (snapshot_dates.snapshot_date, periods.team),
+        (snapshot_dates.snapshot_date)
+    )
 
 ),
 
@@ -158,8 +164,10 @@ sgo_counts as (
         on
             sgo_exits.ended_with_sgo
             and sgo_exits.end_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by
-        grouping sets ((snapshot_dates.snapshot_date, sgo_exits.end_team), (snapshot_dates.snapshot_date))
+    group by grouping sets (
+        (snapshot_dates.snapshot_date, sgo_exits.end_team),
+        (snapshot_dates.snapshot_date)
+    )
 
 ),
 
@@ -174,7 +182,10 @@ review_counts as (
     from snapshot_dates
     inner join reviews
         on reviews.due_date between snapshot_dates.period_start and snapshot_dates.period_end
-    group by grouping sets ((snapshot_dates.snapshot_date, reviews.team), (snapshot_dates.snapshot_date))
+    group by grouping sets (
+        (snapshot_dates.snapshot_date, reviews.team),
+        (snapshot_dates.snapshot_date)
+    )
 
 ),
 
@@ -196,12 +207,22 @@ counted as (
         review_counts.reviews_due
 
     from periods_in_shape
-    {%- for counts in ['snapshot_counts', 'period_counts', 'sgo_counts', 'review_counts'] %}
-    left join {{ counts }}
+    left join snapshot_counts
         on
-            periods_in_shape.snapshot_date = {{ counts }}.snapshot_date
-            and periods_in_shape.team = {{ counts }}.team
-    {%- endfor %}
+            periods_in_shape.snapshot_date = snapshot_counts.snapshot_date
+            and periods_in_shape.team = snapshot_counts.team
+    left join period_counts
+        on
+            periods_in_shape.snapshot_date = period_counts.snapshot_date
+            and periods_in_shape.team = period_counts.team
+    left join sgo_counts
+        on
+            periods_in_shape.snapshot_date = sgo_counts.snapshot_date
+            and periods_in_shape.team = sgo_counts.team
+    left join review_counts
+        on
+            periods_in_shape.snapshot_date = review_counts.snapshot_date
+            and periods_in_shape.team = review_counts.team
 
 ),
 
