@@ -305,8 +305,41 @@ def test_team_rows_of_the_long_shape_split_the_authoritys_figure():
     t = figures.trend(figures.authority_rows(rows), "latest")
     assert (t.headline.numerator, t.headline.denominator) == (6, 20)  # the `all` row
     teams = {t.team: t for t in figures.by_team(rows, "latest", t.headline, threshold=5)}
-    assert (teams["North"].figure.numerator, teams["North"].figure.denominator) == (5, 12)
     assert teams["South"].figure is None and teams["South"].reason.startswith("suppressed")
+    # South alone hidden: 6 of 20 less North's 5 of 12 would give it away, so North goes too
+    assert teams["North"].figure is None
+    assert teams["North"].reason == "suppressed: would reveal a smaller team"
+    east = _long(m, m, True, 9, 30, "year", "East")
+    teams = {t.team: t for t in figures.by_team(rows + [east], "latest", t.headline, 5)}
+    # the shown team with the smallest denominator (North, 12) is hidden, East (30) stays
+    assert teams["North"].figure is None and teams["East"].figure.denominator == 30
+
+
+def test_secondary_suppression_only_when_exactly_one_team_is_hidden():
+    def team(name, n, d):
+        return figures.TeamFigure(name, figures.Figure("x", n, d) if n is not None else None,
+                                  "suppressed: fewer than 5" if n is None else "")
+    two_hidden = [team("A", None, None), team("B", None, None), team("C", 9, 30)]
+    assert figures.secondary_suppression(two_hidden, 5) == two_hidden
+    none_hidden = [team("A", 5, 10), team("B", 6, 12)]
+    assert figures.secondary_suppression(none_hidden, 5) == none_hidden
+    # a team with nothing in the period (0 of 0) reveals nothing and is not the one hidden
+    one = [team("A", None, None), team("B", 0, 0), team("C", 7, 40), team("D", 6, 25)]
+    out = {t.team: t for t in figures.secondary_suppression(one, 5)}
+    assert out["D"].figure is None and out["C"].figure is not None
+    assert out["B"].figure is not None
+
+
+def test_latest_headline_of_a_monthly_distinct_child_series_is_never_a_sum():
+    """Children missing in a month count distinct children: months are not added up. The
+    headline is the latest complete month's own figure; the partial month is left out."""
+    pairs = [(2, 40)] * 11 + [(3, 42), (5, 41), (9, 9)]  # last: the month to date
+    t = figures.trend(_month_rows(pairs, partial_last=True), "latest")
+    assert t.headline.label == "Jan 2025" and (t.headline.numerator,
+                                               t.headline.denominator) == (5, 41)
+    assert t.previous.label == "Dec 2024" and t.previous.numerator == 3
+    assert not t.rolling and len(t.points) == 13
+    assert [f.rate for f in t.points][-2:] == [3 / 42, 5 / 41]
 
 
 # --- catalogue ---------------------------------------------------------------------------
@@ -455,3 +488,67 @@ def test_every_team_suppressed_draws_no_empty_chart():
     assert view.available
     assert view.teams_chart == "" and view.teams == []
     assert "below 5" in view.teams_note
+
+
+def test_catalogue_names_published_marts_and_their_current_measures():
+    """Every KPI reads a mart the dbt project publishes today (a model under models/marts)
+    and a measure that mart writes: a renamed or removed measure fails here, not as a
+    silent "not available" in the report."""
+    cat = load_catalogue(get_settings())
+    marts = {p.stem: p for p in (REPO / "dbt_project" / "models" / "marts").rglob("*.sql")}
+    for k in cat.kpis:
+        assert k.mart in marts, f"{k.id}: marts.{k.mart} is not a published model"
+        if k.mart == "data_completeness":
+            continue  # its measures are the night's check names (expectations/)
+        sql_text = marts[k.mart].read_text()
+        yml = "".join(p.read_text() for p in marts[k.mart].parent.glob("_*.yml"))
+        assert f"'{k.measure}'" in sql_text + yml, f"{k.id}: {k.mart} has no {k.measure}"
+
+
+class _WorklistReader:
+    def __init__(self, sizes):
+        self.sizes = sizes
+
+    def worklist_sizes(self):
+        return ("mart_worklist_sizes_suppressed", self.sizes) if self.sizes is not None \
+            else ("", [])
+
+    def completeness(self, mart, as_of):
+        return [("current_address: current address known", "warning", 100, 4,
+                 96.0, 95.0, True)]
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_worklist_sizes_per_team_table_and_chart(published):
+    from csc_warehouse.report.build import section_view
+    from csc_warehouse.report.catalogue import Catalogue, Section
+    from csc_warehouse.report.data import WorklistSize
+    from csc_warehouse.report.render import _completeness
+
+    sizes = [WorklistSize("wl_no_current_address", "all", 14, 12),
+             WorklistSize("wl_no_current_address", "North", 9, 8),
+             WorklistSize("wl_no_current_address", "South", None, None, suppressed=True),
+             WorklistSize("wl_no_current_address", "West", None, None, suppressed=True),
+             WorklistSize("wl_current_location_unknown", "all", 0, 0),
+             WorklistSize("wl_current_location_unknown", "North", 0, 0),
+             WorklistSize("wl_current_location_unknown", "South", 0, 0),
+             WorklistSize("wl_current_location_unknown", "West", 0, 0)]
+    section = Section("completeness", "C", "", (), completeness="data_completeness")
+    cat = Catalogue(sections=(section,), marts={}, targets={}, small_number_threshold=5)
+    view = section_view(section, _WorklistReader(sizes if published else None), cat, {},
+                        get_settings(), dt.date(2026, 11, 27))
+    html = _completeness(view)
+    if not published:
+        assert "Worklist sizes by team" in html and "Not available tonight" in html
+        assert "worklist-table" not in html
+        return
+    assert view.worklist_teams == ["North", "South", "West"]
+    root = _parse(view.worklist_chart)
+    bars = root.findall(".//s:rect[@class='bar']", NS)
+    assert len(bars) == 2  # 12 children; 0 is a bar of zero width, still drawn
+    assert "no current address: 12 children, 14 rows" in root.find("s:desc", NS).text
+    table = html.split('class="worklist-table"', 1)[1]
+    row = table.split("no current address", 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells == ["<strong>12</strong>", "8", "*", "*"]
+    assert "current location unknown" in table

@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 from csc_warehouse.config import Settings, get_settings
 from csc_warehouse.report import figures, svg
 from csc_warehouse.report.catalogue import Catalogue, Kpi, Section, doc_anchor, load_catalogue
-from csc_warehouse.report.data import Comparator, MartReader, ReportDataError, connect_bi
+from csc_warehouse.report.data import (
+    Comparator,
+    MartReader,
+    ReportDataError,
+    connect_bi,
+    is_total_team,
+)
 from csc_warehouse.report.model import KpiView, ReportView, SectionView, pct, pct_axis
 from csc_warehouse.report.render import render_html
 
@@ -167,8 +173,42 @@ def section_view(section: Section, reader: MartReader, catalogue: Catalogue,
                 fmt=pct_axis, max_value=1.0, max_label_chars=48)
             view.checks_caption = (f"Record completeness checks (warnings) on "
                                    f"{night:%-d %b %Y}. Source: marts.{section.completeness}.")
-        view.teams_note = "no mart of worklist sizes per team is published yet"
+        worklists(view, reader, night)
     return view
+
+
+def worklist_label(name: str) -> str:
+    """wl_current_location_unknown -> "current location unknown"."""
+    return name.removeprefix("wl_").replace("_", " ")
+
+
+def worklists(view: SectionView, reader: MartReader, night: dt.date) -> None:
+    """Tonight's worklist sizes: the authority's per list (a chart) and per team (a table,
+    small numbers suppressed by the mart)."""
+    mart, sizes = reader.worklist_sizes()
+    if not mart:
+        view.teams_note = "marts.mart_worklist_sizes_suppressed is not published tonight"
+        return
+    view.worklist_mart = mart
+    totals = {s.worklist: s for s in sizes if is_total_team(s.team)}
+    view.worklist_teams = sorted({s.team for s in sizes if not is_total_team(s.team)})
+    cells = {(s.worklist, s.team): s for s in sizes}
+    for name in sorted(totals):
+        view.worklist_rows.append(
+            (worklist_label(name), totals[name],
+             [cells.get((name, t)) for t in view.worklist_teams]))
+    bars = [svg.Bar(worklist_label(n), float(totals[n].children or 0)) for n in sorted(totals)]
+    if bars and any(b.value for b in bars):
+        view.worklist_chart = svg.bar_chart(
+            f"worklists-{view.section.id}", bars, title="Children on each worklist tonight",
+            desc="; ".join(f"{worklist_label(n)}: {totals[n].children} children, "
+                           f"{totals[n].list_rows} rows" for n in sorted(totals)),
+            x_title=f"Children on the list (count), night of {night:%-d %b %Y}",
+            fmt=lambda v: f"{v:,.0f}", max_label_chars=48)
+        view.worklist_caption = (f"Children on each worklist, whole authority, "
+                                 f"{night:%-d %b %Y}. Source: marts.{mart}.")
+    elif not totals:
+        view.teams_note = f"marts.{mart} has no rows tonight"
 
 
 def build_view(reader: MartReader, catalogue: Catalogue, settings: Settings,

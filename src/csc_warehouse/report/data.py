@@ -69,6 +69,21 @@ class Comparator:
 
 
 @dataclass(frozen=True)
+class WorklistSize:
+    """One worklist's size tonight for one team (or `all`)."""
+
+    worklist: str
+    team: str
+    list_rows: int | None
+    children: int | None
+    suppressed: bool = False
+
+
+#: the published worklist-size marts, the one for wider circulation first
+WORKLIST_MARTS = ("mart_worklist_sizes_suppressed", "mart_worklist_sizes")
+
+
+@dataclass(frozen=True)
 class Availability:
     """Whether a KPI can be shown tonight, and why not."""
 
@@ -277,6 +292,25 @@ class MartReader:
                            from marts.dim_england_comparators""")
             return {r[0]: Comparator(r[0], float(r[1]), r[2], r[3], r[4], r[5], r[6], r[7])
                     for r in cur.fetchall()}
+
+    def worklist_sizes(self) -> tuple[str, list[WorklistSize]]:
+        """Tonight's worklist sizes per team (the suppressed mart, for wider circulation,
+        when it is published; else the unsuppressed one), with the mart read: ("", []) when
+        neither is published."""
+        for mart in WORKLIST_MARTS:
+            cols = self.columns(mart)
+            if not cols:
+                continue
+            flag = next((c for c in SUPPRESSED_COLUMNS if c in cols), None)
+            with self.conn.cursor() as cur:
+                cur.execute(sql.SQL(
+                    "select worklist, team, list_rows, children, {} from {} "
+                    "order by worklist, team").format(
+                    sql.Identifier(flag) if flag else sql.SQL("false"),
+                    sql.Identifier(PUBLISHED_SCHEMA, mart)))
+                return mart, [WorklistSize(str(w), str(t), r, c, bool(h))
+                              for w, t, r, c, h in cur.fetchall()]
+        return "", []
 
     def completeness(self, mart: str, as_of: dt.date) -> list[tuple]:
         """The night's checks: (check, severity, checked, failing, % passing, threshold %,

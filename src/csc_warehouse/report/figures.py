@@ -169,7 +169,21 @@ def by_team(rows: Sequence[Row], rule: str, headline: Figure | None,
             out.append(TeamFigure(team, None, "none in the period"))
         else:
             out.append(TeamFigure(team, fig))
-    return out
+    return secondary_suppression(out, threshold)
+
+
+def secondary_suppression(teams: list[TeamFigure], threshold: int) -> list[TeamFigure]:
+    """When exactly one team is hidden for small numbers, hide the shown team with the next
+    smallest denominator too, so that the authority's figure less the teams shown does not
+    give the hidden team away (the rule of the *_suppressed marts,
+    docs/measures/teams-and-trends.md#small-numbers)."""
+    hidden = [t for t in teams if t.figure is None and t.reason.startswith("suppressed")]
+    shown = [t for t in teams if t.figure is not None and t.figure.denominator]
+    if len(hidden) != 1 or not shown:
+        return teams
+    victim = min(shown, key=lambda t: (t.figure.denominator, t.figure.numerator or 0, t.team))
+    reason = "suppressed: would reveal a smaller team"
+    return [TeamFigure(t.team, None, reason) if t is victim else t for t in teams]
 
 
 def status(value: float | None, better: str, target: float | None, band: float,

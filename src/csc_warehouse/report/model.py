@@ -114,6 +114,13 @@ class SectionView:
     checks_chart: str = ""
     checks_caption: str = ""
     teams_note: str = ""
+    #: tonight's worklist sizes: the mart read, its teams, and per list (label, the
+    #: authority's row, each team's row or None)
+    worklist_mart: str = ""
+    worklist_teams: list[str] = field(default_factory=list)
+    worklist_rows: list[tuple] = field(default_factory=list)
+    worklist_chart: str = ""
+    worklist_caption: str = ""
 
     @property
     def any_available(self) -> bool:

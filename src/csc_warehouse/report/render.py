@@ -216,7 +216,7 @@ def _kpi(k: KpiView) -> str:
 
 def _completeness(s: SectionView) -> str:
     if not s.checks:
-        return ""
+        return _worklists(s) if s.section.completeness else ""
     rows = "".join(
         f"<tr><td>{escape(c[0])}</td><td>{escape(c[1])}</td><td class=\"num\">{_n(c[2])}</td>"
         f'<td class="num"><strong>{_n(c[3])}</strong></td><td class="num">'
@@ -233,9 +233,36 @@ def _completeness(s: SectionView) -> str:
             f'<th scope="col" class="num">Records checked</th><th scope="col" class="num">'
             f'Failing (worklist size)</th><th scope="col" class="num">% passing</th>'
             f'<th scope="col" class="num">Threshold</th><th scope="col">Result</th></tr>'
-            f"</thead><tbody>{rows}</tbody></table>"
-            f'<p class="small">Worklist sizes by team: not available tonight '
-            f"({escape(s.teams_note)}).</p></div>")
+            f"</thead><tbody>{rows}</tbody></table></div>{_worklists(s)}")
+
+
+def _size(cell, threshold_text: str) -> str:
+    if cell is None:
+        return '<td class="num na">-</td>'
+    if cell.suppressed or cell.children is None:
+        return f'<td class="num na" title="{escape(threshold_text)}">*</td>'
+    return f'<td class="num">{_n(cell.children)}</td>'
+
+
+def _worklists(s: SectionView) -> str:
+    if not s.worklist_rows:
+        return (f'<div class="worklists"><h3>Worklist sizes by team</h3><p class="small '
+                f'by-team-na">Not available tonight ({escape(s.teams_note)}).</p></div>')
+    note = "fewer than the small-number threshold: not shown"
+    head = "".join(f'<th scope="col" class="num">{escape(t)}</th>' for t in s.worklist_teams)
+    body = "".join(
+        f'<tr><td>{escape(label)}</td><td class="num"><strong>{_n(total.children)}</strong>'
+        f'</td>' + "".join(_size(c, note) for c in cells) + "</tr>"
+        for label, total, cells in s.worklist_rows)
+    chart = (f"<figure>{s.worklist_chart}<figcaption>{escape(s.worklist_caption)}"
+             "</figcaption></figure>") if s.worklist_chart else ""
+    return (f'<div class="worklists"><h3>Worklist sizes by team</h3>{chart}'
+            f'<table class="worklist-table"><thead><tr><th scope="col">Worklist (children on '
+            f'it tonight)</th><th scope="col" class="num">All teams</th>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>"
+            f'<p class="small">Children on each list by their current team. * a count of 1 '
+            f"to the small-number threshold less one, not shown (and one more team when only "
+            f"one would be hidden). Source: marts.{escape(s.worklist_mart)}.</p></div>")
 
 
 def _section(n: int, s: SectionView) -> str:
