@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg2
 import pytest
 import yaml
 
@@ -43,26 +44,32 @@ DRAWN = {
 }
 ERROR_TILE = "[role=alert], .ant-alert-error, [data-test=error-message]"
 
-#: one big number per dashboard and the value the mart holds, by hand-written SQL
+#: the big numbers of each dashboard and the value the mart holds, by hand-written SQL
 BIG_NUMBERS = {
-    "threshold-decisions": (
+    "threshold-decisions": [(
         "Step-downs to early help, last 12 months",
         """select sum(numerator) from marts.mart_threshold_kpis_monthly
            where measure = 'step_downs_to_eh' and team = 'all'
              and period_start > date_trunc('month', as_of) - interval '12 months'""",
         lambda v: f"{v:,}",
-    ),
-    "placement-stability": (
+    ), (
+        "Plans without timescales, data date",
+        """select numerator from marts.mart_practice_kpis_monthly
+           where measure = 'plans_without_timescales' and team = 'all'
+             and period_start = date_trunc('month', as_of)""",
+        lambda v: f"{v:,}",
+    )],
+    "placement-stability": [(
         "Looked-after children on the data date",
         "select count(*) from marts.mart_placement_stability",
         lambda v: f"{v:,}",
-    ),
-    "data-completeness": (
+    )],
+    "data-completeness": [(
         "Checks run, latest night",
         """select count(*) from marts.data_completeness
            where published_at = (select max(published_at) from marts.data_completeness)""",
         lambda v: f"{v:,}",
-    ),
+    )],
 }
 
 
@@ -214,11 +221,11 @@ def test_dashboard_renders_and_shows_the_marts(slug, superset, browser_page, csc
     shown = page.locator('[data-test="chart-grid-component"]').count()
     assert shown == len(expected["charts"]), f"{slug}: {shown} charts on the page"
 
-    name, sql, fmt = BIG_NUMBERS[slug]
-    [(value,)] = cscw.query(sql)
-    number = page.locator(
-        f'[data-test="chart-grid-component"][data-test-chart-name="{name}"] .header-line')
-    assert number.inner_text().strip() == fmt(value), name
+    for name, sql, fmt in BIG_NUMBERS[slug]:
+        [(value,)] = cscw.query(sql)
+        number = page.locator(
+            f'[data-test="chart-grid-component"][data-test-chart-name="{name}"] .header-line')
+        assert number.inner_text().strip() == fmt(value), name
 
     page.wait_for_timeout(2000)  # let the charts' drawing animations finish
     reports = superset["home"] / "reports" / "bi"
@@ -289,6 +296,69 @@ def test_datasets_read_only_published_marts():
         for rel in relations:
             schema, _, table = rel.partition(".")
             assert schema == "marts" and table in models, (ds["table_name"], rel)
+
+
+def test_charts_use_only_their_datasets_columns_and_metrics():
+    """A chart names metrics and columns of its own dataset (a renamed column fails here,
+    not as an error tile in the browser)."""
+    datasets = _datasets()
+    for path in (ASSETS / "charts").glob("*.yaml"):
+        c = yaml.safe_load(path.read_text())
+        ds = datasets[c["dataset_uuid"]]
+        metrics = {m["metric_name"] for m in ds["metrics"]}
+        columns = {col["column_name"] for col in ds["columns"]}
+        p = c["params"]
+        used = [m for m in p.get("metrics", []) + [p.get("metric")] if isinstance(m, str)]
+        assert set(used) <= metrics, (path.name, set(used) - metrics)
+        names = [*p.get("groupby", []), *p.get("all_columns", []),
+                 *([p["x_axis"]] if p.get("x_axis") else [])]
+        assert set(names) <= columns, (path.name, set(names) - columns)
+
+
+def test_letters_dashboard_has_by_team_and_plans_without_timescales_charts():
+    """The letter's dashboard splits step-downs and stepping back up by team and month, from
+    the small-number-suppressed mart, and shows plans without timescales."""
+    datasets = _datasets()
+    charts = [yaml.safe_load(p.read_text()) for p in (ASSETS / "charts").glob("*.yaml")]
+    on_it = DASHBOARDS["threshold-decisions"]["charts"]
+    by_team = [c for c in charts if c["slice_name"] in on_it
+               and "team" in c["params"].get("groupby", [])
+               and c["params"].get("x_axis") == "month_start"]
+    metrics = {m for c in by_team for m in c["params"]["metrics"]}
+    assert {"step_downs_to_eh", "eh_stepped_back_up"} <= metrics
+    for c in by_team:
+        assert _marts_read(datasets[c["dataset_uuid"]]) == {
+            "mart_threshold_kpis_monthly_suppressed"}
+        assert c["params"]["x_axis_title"] and c["params"]["y_axis_title"]
+    plans = [c for c in charts if c["slice_name"] in on_it
+             and datasets[c["dataset_uuid"]]["table_name"] == "plans_without_timescales"]
+    assert {c["viz_type"] for c in plans} == {"big_number_total", "table"}
+
+
+def test_every_dataset_runs_as_cscw_bi_on_tonights_marts(cscw):
+    """Each dataset's SQL runs on the published marts as cscw_bi (no missing mart or column,
+    nothing outside `marts`), and the by-team dataset has team rows."""
+    rows = {}
+    for ds in _datasets().values():
+        conn = psycopg2.connect(cscw.url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("set role cscw_bi")
+                cur.execute(f"select * from ({ds['sql'].rstrip().rstrip(';')}) as d limit 1000")
+                cols = [d[0] for d in cur.description]
+                rows[ds["table_name"]] = [dict(zip(cols, r, strict=True))
+                                          for r in cur.fetchall()]
+        finally:
+            conn.close()
+        declared = {c["column_name"] for c in ds["columns"]}
+        assert declared <= set(cols), (ds["table_name"], declared - set(cols))
+    teams = {r["team"] for r in rows["threshold_kpis_by_team"]}
+    assert teams and "all" not in teams
+    [authority] = [r for r in rows["plans_without_timescales"] if r["is_authority"]]
+    [(n, d)] = cscw.query("""select numerator, denominator from marts.mart_practice_kpis_monthly
+                             where measure = 'plans_without_timescales' and team = 'all'
+                               and period_start = date_trunc('month', as_of)""")
+    assert (authority["plans_without_timescales"], authority["plans_open"]) == (n, d)
 
 
 def test_every_dashboard_is_a_dbt_exposure_on_the_marts_it_reads():

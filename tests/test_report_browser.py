@@ -137,7 +137,15 @@ def _expected_headline(cscw, kpi) -> tuple[int, int]:
     monthly = cscw.query(f"""select 1 from marts.{kpi.mart}
                              where measure = %s and period_type = 'month' limit 1""",
                          (kpi.measure,)) if kpi.mart != "data_completeness" else []
-    if monthly:
+    if monthly and kpi.headline in ("latest", "night"):
+        # a month's own figure (distinct children, or a snapshot): never a sum of months;
+        # `latest` leaves the month to date out, `night` (a snapshot on as_of) keeps it
+        rows = cscw.query(f"""select numerator, denominator from marts.{kpi.mart}
+                              where measure = %s and team = 'all' and denominator > 0
+                                and (is_complete_period or %s)
+                              order by period_start desc limit 1""",
+                          (kpi.measure, kpi.headline == "night"))
+    elif monthly:
         rows = cscw.query(f"""
             with m as (select period_start, numerator as n, denominator as d
                        from marts.{kpi.mart}
@@ -222,6 +230,31 @@ def test_report_in_chromium_offline(published, chromium):
         value = art.query_selector(".headline .value").inner_text()
         assert value == f"{100 * n / d:.1f}%", kpi.id
         assert f"{n:,} of {d:,}" in art.query_selector(".headline .of").inner_text()
+    # the letter's themes the brief lists each have a KPI with a figure tonight
+    for kid in ("children_missing", "assessments_45_working_days", "icpc_15_working_days",
+                "second_period_within_12m", "second_time_looked_after_ever",
+                "sgo_breakdown", "review_after_placement_ending", "plans_without_timescales",
+                "camhs_seen_18_weeks"):
+        art = page.query_selector(f"#kpi-{kid}")
+        assert art and art.get_attribute("data-available") == "true", kid
+        assert art.query_selector("svg.chart path.series, svg.chart circle.point"), kid
+    # children missing: the latest complete month's own figure, labelled with that month
+    missing = page.query_selector("#kpi-children_missing")
+    assert re.fullmatch(r"[A-Z][a-z]{2} \d{4}", missing.get_attribute("data-period"))
+    # by team from the practice mart: the chart, or the sentence when all are small
+    reviews = page.query_selector("#kpi-review_after_placement_ending")
+    assert reviews.query_selector("svg.chart[id^=teams-]") or \
+        "below 5" in reviews.inner_text()
+    # worklist sizes per team: the authority's figure per list equals the mart's
+    table = page.query_selector("section#completeness table.worklist-table")
+    assert table, "no worklist sizes by team"
+    expected = dict(cscw.query("""select replace(substr(worklist, 4), '_', ' '), children
+                                  from marts.mart_worklist_sizes_suppressed
+                                  where team = 'all'"""))
+    got = {r.query_selector("td").inner_text(): r.query_selector("td:nth-child(2)").inner_text()
+           for r in table.query_selector_all("tbody tr")}
+    assert got == {k: f"{v:,}" for k, v in expected.items()}
+    assert page.query_selector("section#completeness svg.chart[id^=worklists-] rect.bar")
     # a KPI with a stored England figure shows it, with its year
     stability = page.query_selector("#kpi-long_term_stability")
     if stability.get_attribute("data-available") == "true":
@@ -305,6 +338,12 @@ def test_without_episodes_placement_sections_are_not_available(without_episodes,
             row = page.query_selector(f'.glance a[href="#{art.get_attribute("id")}"]')
             row_text = row.evaluate("a => a.closest('tr').innerText")
             assert "not available tonight" in row_text and "%" not in row_text
+    # children missing are counted over children looked after: not available, no 0%
+    for kid in ("children_missing", "children_missing_or_away"):
+        art = page.query_selector(f"#kpi-{kid}")
+        assert art.get_attribute("data-available") == "false", kid
+        assert "Not available tonight" in art.inner_text() and "%" not in art.inner_text()
+        assert not art.query_selector("svg")
     # the threshold and referral sections, whose inputs were delivered, still draw charts
     assert page.query_selector("section#referrals-cp svg.chart")
     page.screenshot(path=str(path.with_suffix(".png")), full_page=True)

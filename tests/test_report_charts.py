@@ -490,6 +490,26 @@ def test_every_team_suppressed_draws_no_empty_chart():
     assert "below 5" in view.teams_note
 
 
+def test_night_headline_reads_a_snapshot_including_the_month_to_date():
+    """Plans open tonight (a snapshot on as_of) live in the month to date: the `night` rule
+    keeps it, labelled with its date, and splits it by team; `latest` would have none."""
+    night = dt.date(2026, 11, 27)
+    rows = [Row(dt.date(2026, 11, 1), "Nov 2026", 12, 80, team="all", partial=True,
+                end=night),
+            Row(dt.date(2026, 11, 1), "Nov 2026", 7, 50, team="North", partial=True,
+                end=night),
+            Row(dt.date(2026, 11, 1), "Nov 2026", 5, 30, team="South", partial=True,
+                end=night)]
+    t = figures.trend(figures.authority_rows(rows), "night")
+    assert (t.headline.label, t.headline.numerator, t.headline.denominator) == (
+        "27 Nov 2026", 12, 80)
+    assert t.previous is None and t.table == [("27 Nov 2026", 12, 80, 12 / 80, None)]
+    assert figures.trend(figures.authority_rows(rows), "latest").headline is None
+    teams = {x.team: x.figure for x in figures.by_team(rows, "night", t.headline, 5)}
+    assert (teams["North"].numerator, teams["North"].denominator) == (7, 50)
+    assert (teams["South"].numerator, teams["South"].denominator) == (5, 30)
+
+
 def test_catalogue_names_published_marts_and_their_current_measures():
     """Every KPI reads a mart the dbt project publishes today (a model under models/marts)
     and a measure that mart writes: a renamed or removed measure fails here, not as a

@@ -22,7 +22,7 @@ TARGETS_FILE = Path("config") / "targets.yml"
 SMALL_NUMBER_VAR = "small_number_threshold"
 DEFAULT_SMALL_NUMBER_THRESHOLD = 5
 GRAINS = ("month", "year", "night")
-HEADLINES = ("rolling_12", "latest")
+HEADLINES = ("rolling_12", "latest", "night")
 UNITS = ("percent",)
 #: the grain each ``period_type`` of the long KPI shape (docs/measures/kpi-shape.md) is read as
 PERIOD_TYPES = {"month": "month", "reporting_year": "year"}

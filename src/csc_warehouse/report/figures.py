@@ -77,6 +77,17 @@ def complete_rows(rows: Sequence[Row]) -> list[Row]:
     return [r for r in rows if not r.partial]
 
 
+def shown_rows(rows: Sequence[Row], rule: str) -> list[Row]:
+    """The periods a headline rule reads: every period for a snapshot (``night``), else
+    the periods that are over."""
+    return list(rows) if rule == "night" else complete_rows(rows)
+
+
+def _snapshot_label(row: Row) -> str:
+    """A month to date read as a snapshot: the date it describes, "27 Nov 2026"."""
+    return f"{row.end:%-d %b %Y}" if row.end else row.label
+
+
 def window(rows: Sequence[Row], end: int, months: int = ROLLING_MONTHS) -> Figure | None:
     """The rate over ``months`` consecutive monthly rows ending at index ``end``: None when
     fewer months exist or any of them has no published counts (not available)."""
@@ -110,9 +121,11 @@ def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend
     """The KPI's headline and trend from its authority rows (sorted by period).
 
     ``rolling_12``: each month's figure is the 12 months to it (the chart shows the last
-    ``periods`` months); ``latest``: each period's own figure.
+    ``periods`` months); ``latest``: each period's own figure; ``night``: each period's own
+    figure, the month to date included (a snapshot on as_of, e.g. plans open tonight, is
+    as complete as it will be; it is labelled with its date).
     """
-    done = complete_rows(rows)
+    done = shown_rows(rows, rule)
     if rule == "rolling_12":
         figures = [window(done, i) for i in range(len(done))]
         last = max((i for i, f in enumerate(figures) if f and f.rate is not None),
@@ -125,7 +138,8 @@ def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend
                   figures[i].rate if figures[i] else None) for i in shown]
         return Trend(headline, previous, [figures[i] for i in shown],
                      [done[i].label for i in shown], table, rolling=True)
-    own = [Figure(r.label, r.numerator, r.denominator, r.end or r.period) for r in done]
+    own = [Figure(_snapshot_label(r) if r.partial else r.label, r.numerator, r.denominator,
+                  r.end or r.period) for r in done]
     last = max((i for i, f in enumerate(own) if f.rate is not None), default=None)
     shown = range(max(0, len(own) - periods), len(own))
     headline = own[last] if last is not None else None
@@ -151,7 +165,7 @@ def by_team(rows: Sequence[Row], rule: str, headline: Figure | None,
     teams = sorted({r.team for r in rows if not is_total_team(r.team)}, key=str)
     if not teams or headline is None or headline.end is None:
         return []
-    done = complete_rows(rows)
+    done = shown_rows(rows, rule)
     periods = sorted({r.period for r in done if r.period <= headline.end})
     span = periods[-ROLLING_MONTHS:] if rule == "rolling_12" else periods[-1:]
     out = []
