@@ -251,9 +251,12 @@ def test_report_in_chromium_offline(published, chromium):
     expected = dict(cscw.query("""select replace(substr(worklist, 4), '_', ' '), children
                                   from marts.mart_worklist_sizes_suppressed
                                   where team = 'all'"""))
-    got = {r.query_selector("td").inner_text(): r.query_selector("td:nth-child(2)").inner_text()
-           for r in table.query_selector_all("tbody tr")}
-    assert got == {k: f"{v:,}" for k, v in expected.items()}
+    heads = [h.inner_text() for h in table.query_selector_all("thead th")][1:]
+    total = [c.inner_text() for c in table.query_selector_all("tbody tr.total td")]
+    assert dict(zip(heads, total, strict=True)) == {k: f"{v:,}" for k, v in expected.items()}
+    teams = [h.inner_text() for h in table.query_selector_all("tbody tr:not(.total) th")]
+    assert sorted(teams) == sorted(r[0] for r in cscw.query(
+        "select distinct team from marts.mart_worklist_sizes_suppressed where team <> 'all'"))
     assert page.query_selector("section#completeness svg.chart[id^=worklists-] rect.bar")
     # a KPI with a stored England figure shows it, with its year
     stability = page.query_selector("#kpi-long_term_stability")

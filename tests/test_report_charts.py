@@ -45,6 +45,15 @@ def test_nice_axis(values, cap, expected):
     assert (round(top, 6), round(step, 6)) == expected
 
 
+@pytest.mark.parametrize(("values", "expected"), [
+    ([1], (1.0, 1.0)), ([0, 0], (1.0, 1.0)), ([7], (8.0, 2.0)), ([12], (12.0, 3.0)),
+    ([40], (40.0, 10.0))])
+def test_nice_axis_for_counts_has_whole_steps(values, expected):
+    top, step = svg.nice_axis(values, whole=True)
+    assert (top, step) == expected
+    assert all(t == int(t) for t in svg.ticks(top, step))
+
+
 def test_ticks_end_on_the_top():
     assert [round(t, 6) for t in svg.ticks(0.4, 0.1)] == [0, 0.1, 0.2, 0.3, 0.4]
     assert [round(t, 6) for t in svg.ticks(1.0, 0.3)] == [0, 0.3, 0.6, 0.9, 1.0]
@@ -505,6 +514,10 @@ def test_night_headline_reads_a_snapshot_including_the_month_to_date():
         "27 Nov 2026", 12, 80)
     assert t.previous is None and t.table == [("27 Nov 2026", 12, 80, 12 / 80, None)]
     assert figures.trend(figures.authority_rows(rows), "latest").headline is None
+    # nothing to measure tonight (0 of 0): no headline, never an older month's snapshot
+    older = Row(dt.date(2026, 10, 1), "Oct 2026", 3, 10, team="all")
+    empty = Row(dt.date(2026, 11, 1), "Nov 2026", 0, 0, team="all", partial=True, end=night)
+    assert figures.trend([older, empty], "night").headline is None
     teams = {x.team: x.figure for x in figures.by_team(rows, "night", t.headline, 5)}
     assert (teams["North"].numerator, teams["North"].denominator) == (7, 50)
     assert (teams["South"].numerator, teams["South"].denominator) == (5, 30)
@@ -568,7 +581,10 @@ def test_worklist_sizes_per_team_table_and_chart(published):
     assert len(bars) == 2  # 12 children; 0 is a bar of zero width, still drawn
     assert "no current address: 12 children, 14 rows" in root.find("s:desc", NS).text
     table = html.split('class="worklist-table"', 1)[1]
-    row = table.split("no current address", 1)[1].split("</tr>", 1)[0]
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
-    assert cells == ["<strong>12</strong>", "8", "*", "*"]
-    assert "current location unknown" in table
+    # one column per list (sorted), one row per team after the authority's
+    heads = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table)
+    assert heads[1:] == ["current location unknown", "no current address"]
+    rows = {m[0]: re.findall(r"<td[^>]*>(.*?)</td>", m[1]) for m in
+            re.findall(r'<tr[^>]*><th scope="row">(.*?)</th>(.*?)</tr>', table)}
+    assert rows == {"All teams": ["<strong>0</strong>", "<strong>12</strong>"],
+                    "North": ["0", "8"], "South": ["0", "*"], "West": ["0", "*"]}

@@ -50,8 +50,12 @@ def _doc_link(settings: Settings, kpi: Kpi) -> tuple[str, str]:
     return href, text
 
 
-def _x_title(grain: str, trend: figures.Trend) -> str:
+def _x_title(grain: str, trend: figures.Trend, rule: str = "") -> str:
     first, last = trend.labels[0], trend.labels[-1]
+    if rule == "night" and grain == "month":
+        if first == last:
+            return f"The night the figures describe: {last} (a snapshot; no trend yet)"
+        return f"Month, {first} to {last} (each point: the month's last day, or the night)"
     if trend.rolling:
         return f"Month, {first} to {last} (each point: the 12 months to that month)"
     if grain == "year":
@@ -87,6 +91,9 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
     trend = figures.trend(figures.authority_rows(rows), rule)
     if trend.headline is None or trend.headline.rate is None:
         view.reason = "no period has a figure"
+        if rule == "night" and trend.labels:
+            view.reason = (f"nothing to measure on {trend.labels[-1]}: none of the "
+                           f"{kpi.counts} on the night")
         return view
     view.available = True
     view.trend = trend
@@ -115,7 +122,7 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
             desc += f" England {pct(comparator.rate)} ({comparator.year})."
         view.chart = svg.line_chart(
             f"chart-{kpi.id}", chart_points, title=f"{kpi.title}: trend", desc=desc,
-            y_title=f"% of {kpi.counts}", x_title=_x_title(grain, trend),
+            y_title=f"% of {kpi.counts}", x_title=_x_title(grain, trend, rule),
             fmt=pct_axis, refs=refs, y_cap=1.0)
         span = trend.labels[0] if len(trend.labels) == 1 else \
             f"{trend.labels[0]} to {trend.labels[-1]}"
@@ -204,7 +211,7 @@ def worklists(view: SectionView, reader: MartReader, night: dt.date) -> None:
             desc="; ".join(f"{worklist_label(n)}: {totals[n].children} children, "
                            f"{totals[n].list_rows} rows" for n in sorted(totals)),
             x_title=f"Children on the list (count), night of {night:%-d %b %Y}",
-            fmt=lambda v: f"{v:,.0f}", max_label_chars=48)
+            fmt=lambda v: f"{v:,.0f}", max_label_chars=48, whole=True)
         view.worklist_caption = (f"Children on each worklist, whole authority, "
                                  f"{night:%-d %b %Y}. Source: marts.{mart}.")
     elif not totals:

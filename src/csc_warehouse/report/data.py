@@ -215,7 +215,8 @@ class MartReader:
         if kpi.measure not in self._rows(kpi.mart):
             return Availability(False, f"marts.{kpi.mart} has no measure {kpi.measure}")
         rows = self.rows(kpi)
-        if not any(r.denominator for r in rows if not r.partial):
+        snapshot = kpi.headline == "night"  # the month to date is a figure of its own
+        if not any(r.denominator for r in rows if snapshot or not r.partial):
             if any(r.denominator == 0 for r in rows):
                 return Availability(False, "nothing to measure yet: the denominator is 0 in "
                                            "every period")

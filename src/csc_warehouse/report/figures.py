@@ -141,6 +141,8 @@ def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend
     own = [Figure(_snapshot_label(r) if r.partial else r.label, r.numerator, r.denominator,
                   r.end or r.period) for r in done]
     last = max((i for i, f in enumerate(own) if f.rate is not None), default=None)
+    if rule == "night" and own and own[-1].rate is None:
+        last = None  # a snapshot is tonight's or nothing: never an older night's figure
     shown = range(max(0, len(own) - periods), len(own))
     headline = own[last] if last is not None else None
     previous = next((own[i] for i in range(last - 1, -1, -1) if own[i].rate is not None),

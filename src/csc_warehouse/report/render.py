@@ -65,6 +65,9 @@ th.num { white-space: normal; }
 .checks table { table-layout: fixed; } .checks col.c-check { width: 36%; }
 .checks col.c-sev { width: 10%; } .checks col.c-n { width: 11%; }
 .checks col.c-res { width: 10%; }
+.worklists h3 { margin-top: 18px; }
+.worklist-table th[scope=row] { background: none; font-weight: normal; }
+.worklist-table tr.total th, .worklist-table tr.total td { border-bottom: 2px solid var(--ink); }
 .legend { font-size: .8rem; color: var(--muted); }
 @media print {
   @page { size: A4 portrait; margin: 12mm 12mm 14mm; }
@@ -249,17 +252,20 @@ def _worklists(s: SectionView) -> str:
         return (f'<div class="worklists"><h3>Worklist sizes by team</h3><p class="small '
                 f'by-team-na">Not available tonight ({escape(s.teams_note)}).</p></div>')
     note = "fewer than the small-number threshold: not shown"
-    head = "".join(f'<th scope="col" class="num">{escape(t)}</th>' for t in s.worklist_teams)
+    head = "".join(f'<th scope="col" class="num">{escape(label)}</th>'
+                   for label, _, _ in s.worklist_rows)
+    total = ('<tr class="total"><th scope="row">All teams</th>' + "".join(
+        f'<td class="num"><strong>{_n(t.children)}</strong></td>'
+        for _, t, _ in s.worklist_rows) + "</tr>")
     body = "".join(
-        f'<tr><td>{escape(label)}</td><td class="num"><strong>{_n(total.children)}</strong>'
-        f'</td>' + "".join(_size(c, note) for c in cells) + "</tr>"
-        for label, total, cells in s.worklist_rows)
+        f'<tr><th scope="row">{escape(team)}</th>'
+        + "".join(_size(cells[i], note) for _, _, cells in s.worklist_rows) + "</tr>"
+        for i, team in enumerate(s.worklist_teams))
     chart = (f"<figure>{s.worklist_chart}<figcaption>{escape(s.worklist_caption)}"
              "</figcaption></figure>") if s.worklist_chart else ""
     return (f'<div class="worklists"><h3>Worklist sizes by team</h3>{chart}'
-            f'<table class="worklist-table"><thead><tr><th scope="col">Worklist (children on '
-            f'it tonight)</th><th scope="col" class="num">All teams</th>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
+            f'<table class="worklist-table"><thead><tr><th scope="col">Team (children on '
+            f"each list tonight)</th>{head}</tr></thead><tbody>{total}{body}</tbody></table>"
             f'<p class="small">Children on each list by their current team. * a count of 1 '
             f"to the small-number threshold less one, not shown (and one more team when only "
             f"one would be hidden). Source: marts.{escape(s.worklist_mart)}.</p></div>")

@@ -63,10 +63,11 @@ def text_width(text: str, px: float = FONT_PX) -> float:
 
 
 def nice_axis(values: Sequence[float | None], *, cap: float | None = None,
-              count: int = 5) -> tuple[float, float]:
+              count: int = 5, whole: bool = False) -> tuple[float, float]:
     """A round axis (top, step) from 0 covering every value, with at most ``count`` steps
     of 1, 2, 2.5 or 5 times a power of 10; never above ``cap`` when every value fits under
-    it (e.g. 100% for a rate)."""
+    it (e.g. 100% for a rate). ``whole``: counts, so steps are whole numbers (1, 2, 5, ...;
+    never 0.2 or 2.5, whose ticks would read "0 0 0 1 1 1")."""
     top = max([v for v in values if v is not None and math.isfinite(v)] + [0.0])
     if top <= 0:
         top = cap if cap else 1.0
@@ -77,6 +78,8 @@ def nice_axis(values: Sequence[float | None], *, cap: float | None = None,
         if m * 10.0**exp * count >= top - 1e-12:
             step = m * 10.0**exp
             break
+    if whole:
+        step = 1.0 if step < 1 else (3.0 if step == 2.5 else step)
     n = math.ceil(top / step - 1e-9)
     axis_top = n * step
     if cap is not None and top <= cap + 1e-12 and axis_top > cap:
@@ -271,6 +274,7 @@ def bar_chart(
     width: int = 640,
     max_value: float | None = None,
     max_label_chars: int = 34,
+    whole: bool = False,
 ) -> str:
     """Horizontal bars, one per row (teams, checks), the value written at the bar's end; a
     row with no value says why in words. ``max_value`` fixes the axis (e.g. 1.0 for 100%)."""
@@ -284,7 +288,8 @@ def bar_chart(
     height = top_pad + row_h * len(bars) + bottom_pad
     plot_w = width - left - right
     top, step = nice_axis([b.value for b in bars] + [r.value for r in refs]
-                          + ([max_value] if max_value is not None else []), cap=max_value)
+                          + ([max_value] if max_value is not None else []), cap=max_value,
+                          whole=whole)
     out = _open_svg(chart_id, width, height, title, desc)
 
     def x(v: float) -> float:
