@@ -311,6 +311,7 @@ def test_charts_use_only_their_datasets_columns_and_metrics():
         used = [m for m in p.get("metrics", []) + [p.get("metric")] if isinstance(m, str)]
         assert set(used) <= metrics, (path.name, set(used) - metrics)
         names = [*p.get("groupby", []), *p.get("all_columns", []),
+                 *p.get("groupbyRows", []), *p.get("groupbyColumns", []),
                  *([p["x_axis"]] if p.get("x_axis") else [])]
         assert set(names) <= columns, (path.name, set(names) - columns)
 
@@ -322,14 +323,19 @@ def test_letters_dashboard_has_by_team_and_plans_without_timescales_charts():
     charts = [yaml.safe_load(p.read_text()) for p in (ASSETS / "charts").glob("*.yaml")]
     on_it = DASHBOARDS["threshold-decisions"]["charts"]
     by_team = [c for c in charts if c["slice_name"] in on_it
-               and "team" in c["params"].get("groupby", [])
-               and c["params"].get("x_axis") == "month_start"]
+               and c["params"].get("groupbyRows") == ["team"]
+               and c["params"].get("groupbyColumns") == ["month"]]
     metrics = {m for c in by_team for m in c["params"]["metrics"]}
     assert {"step_downs_to_eh", "eh_stepped_back_up"} <= metrics
     for c in by_team:
         assert _marts_read(datasets[c["dataset_uuid"]]) == {
             "mart_threshold_kpis_monthly_suppressed"}
-        assert c["params"]["x_axis_title"] and c["params"]["y_axis_title"]
+        assert "blank: 1 to 4" in c["slice_name"]  # a hidden count is not read as 0
+    # every time-series chart says what its axes are
+    for c in charts:
+        if c["viz_type"].startswith("echarts_timeseries"):
+            assert c["params"].get("x_axis_title") and c["params"].get("y_axis_title"), \
+                c["slice_name"]
     plans = [c for c in charts if c["slice_name"] in on_it
              and datasets[c["dataset_uuid"]]["table_name"] == "plans_without_timescales"]
     assert {c["viz_type"] for c in plans} == {"big_number_total", "table"}
