@@ -284,8 +284,11 @@ def render_html(view: ReportView) -> str:
         '<p class="legend">Charts: the blue line is the KPI (a gap means no figure for that '
         'period, never zero); <span style="color:' + svg.ENGLAND + '">dashed purple</span> is '
         'the England figure and <span style="color:' + svg.TARGET + '">dotted green</span> the '
-        "local target. Monthly KPIs are shown as the rate over the 12 months to each month, so "
-        "a single small month does not swing the line. Every chart has its data table.</p>")
+        "local target. Monthly flows (step-downs, referrals, assessments) are shown as the rate "
+        "over the 12 months to each month, so a single small month does not swing the line; "
+        "counts of children in a month (missing) and snapshots (plans open, children waiting) "
+        "show each month's own figure, never a sum of months. Every chart has its data "
+        "table.</p>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
