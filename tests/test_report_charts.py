@@ -343,10 +343,11 @@ def test_latest_headline_of_a_monthly_distinct_child_series_is_never_a_sum():
     """Children missing in a month count distinct children: months are not added up. The
     headline is the latest complete month's own figure; the partial month is left out."""
     pairs = [(2, 40)] * 11 + [(3, 42), (5, 41), (9, 9)]  # last: the month to date
-    t = figures.trend(_month_rows(pairs, partial_last=True), "latest")
+    t = figures.trend(_month_rows(pairs, partial_last=True), "latest", monthly=True)
     assert t.headline.label == "Jan 2025" and (t.headline.numerator,
                                                t.headline.denominator) == (5, 41)
-    assert t.previous.label == "Dec 2024" and t.previous.numerator == 3
+    # compared with the same month a year before, not with Dec 2024's 3 of 42
+    assert t.previous.label == "Jan 2024" and t.previous.numerator == 2
     assert not t.rolling and len(t.points) == 13
     assert [f.rate for f in t.points][-2:] == [3 / 42, 5 / 41]
 

@@ -88,7 +88,7 @@ def kpi_view(kpi: Kpi, reader: MartReader, catalogue: Catalogue,
     rows = reader.rows(kpi)
     grain = reader.grain(kpi.mart)
     rule = catalogue.headline_rule(kpi, grain)
-    trend = figures.trend(figures.authority_rows(rows), rule)
+    trend = figures.trend(figures.authority_rows(rows), rule, monthly=grain == "month")
     if trend.headline is None or trend.headline.rate is None:
         view.reason = "no period has a figure"
         if rule == "night" and trend.labels:

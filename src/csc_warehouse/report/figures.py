@@ -117,7 +117,8 @@ class Trend:
     rolling: bool
 
 
-def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend:
+def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS, *,
+          monthly: bool = False) -> Trend:
     """The KPI's headline and trend from its authority rows (sorted by period).
 
     ``rolling_12``: each month's figure is the 12 months to it (the chart shows the last
@@ -147,6 +148,12 @@ def trend(rows: Sequence[Row], rule: str, periods: int = TREND_PERIODS) -> Trend
     headline = own[last] if last is not None else None
     previous = next((own[i] for i in range(last - 1, -1, -1) if own[i].rate is not None),
                     None) if last is not None else None
+    if monthly and last is not None:
+        # a month's own figure is compared with the same month a year before (the
+        # glance's "on a year before"), never with the month before it
+        then = done[last].period.replace(year=done[last].period.year - 1)
+        previous = next((own[i] for i, r in enumerate(done)
+                         if r.period == then and own[i].rate is not None), None)
     table = [(own[i].label, own[i].numerator, own[i].denominator, own[i].rate, None)
              for i in shown]
     return Trend(headline, previous, [own[i] for i in shown], [own[i].label for i in shown],
