@@ -1,11 +1,16 @@
 {#- One row per period of care (episodes sharing clae_cla_id) starting on or before as_of,
     numbered per child, with the re-entry measures
-    (docs/measures/placements-and-reviews.md#section-2-placement-stability). -#}
+    (docs/measures/placements-and-reviews.md#section-2-placement-stability). Short-break
+    periods (V3/V4 only) are not periods of care: left out here, so they are not numbered
+    and are no "previous period" (they are in fct_short_breaks). A period starts on its
+    start_date from int_periods_of_care (the change day after short breaks; the entered-care
+    date when care began before the extract). -#}
 with
 
 periods as (
 
     select * from {{ ref('int_periods_of_care') }}
+    where not coalesce(is_short_break_period, false)
 
 ),
 
@@ -42,6 +47,7 @@ final as (
         start_reason,
         legal_status_at_start,
         is_short_break_period,
+        coalesce(began_before_extract, false) as began_before_extract,
         previous_start_date,
         previous_end_date,
         previous_end_reason,

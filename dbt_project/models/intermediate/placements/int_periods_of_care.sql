@@ -1,9 +1,17 @@
 {{ config(materialized='table', post_hook='analyze {{ this }}') }}
 
-{#- One row per period of care (the episodes sharing clae_cla_id), seen from as_of: from the
-    first episode's start to the last episode's ceased date; open (end_date null) when the
-    last episode has no ceased date or it is after as_of. Episodes starting after as_of are
-    ignored. -#}
+{#- One row per clae_cla_id (its episodes), seen from as_of: from the first episode's start to
+    the last episode's ceased date; open (end_date null) when the last episode has no ceased
+    date or it is after as_of. Episodes starting after as_of are ignored.
+    Version 2, section 7 (docs/measures/placements-and-reviews.md#short-breaks-are-not-care):
+    - care under legal status V3/V4 (short breaks; the legal status on a day is the open
+      stg_ssd__legal_statuses row, latest-starting wins) is not care: care_start_date is the
+      first day of the period whose legal status is not a short break (the first episode's
+      start, or the start of the first later legal status row that is not V3/V4); a period
+      with no such day is a short-break period (care_start_date null);
+    - start_date, the period of care's start: the change day for a period that began as
+      short breaks; else the earliest of the first episode's start and
+      clae_entered_care_date (care that began before the extract's history). -#}
 with
 
 episodes as (
@@ -16,6 +24,7 @@ episodes as (
 legal_statuses as (
 
     select * from {{ ref('stg_ssd__legal_statuses') }}
+    where start_date <= {{ as_of() }}
 
 ),
 
@@ -30,7 +39,8 @@ ranked as (
             partition by episodes.cla_id
             order by episodes.start_date desc, episodes.cla_episode_id desc
         ) as last_rank,
-        count(*) over (partition by episodes.cla_id) as episode_count
+        count(*) over (partition by episodes.cla_id) as episode_count,
+        min(episodes.entered_care_date) over (partition by episodes.cla_id) as entered_care_date_min
 
     from episodes
 
@@ -41,7 +51,8 @@ periods as (
     select
         first_episode.cla_id,
         first_episode.person_id,
-        first_episode.start_date,
+        first_episode.start_date as first_episode_start_date,
+        first_episode.entered_care_date_min as entered_care_date,
         first_episode.start_reason,
         first_episode.primary_need_code,
         {{ end_as_of('last_episode.end_date', as_of()) }} as end_date,
@@ -59,48 +70,141 @@ periods as (
 
 ),
 
-legal_status_at_start as (
+-- the days the legal status can change within a period: its first day, and the start of
+-- every later legal status row of the child before the period ends
+status_days as (
 
     select
         periods.cla_id,
-        legal_statuses.legal_status,
-        row_number() over (
-            partition by periods.cla_id
-            order by legal_statuses.start_date desc, legal_statuses.legal_status_id desc
-        ) as recency
+        periods.person_id,
+        periods.first_episode_start_date as status_date
+
+    from periods
+
+    union
+
+    select
+        periods.cla_id,
+        periods.person_id,
+        legal_statuses.start_date as status_date
 
     from periods
     inner join legal_statuses
         on
             periods.person_id = legal_statuses.person_id
+            and periods.first_episode_start_date < legal_statuses.start_date
+            and (periods.end_date is null or periods.end_date > legal_statuses.start_date)
+
+),
+
+status_on_day as (
+
+    select distinct on (status_days.cla_id, status_days.status_date)
+        status_days.cla_id,
+        status_days.status_date,
+        legal_statuses.legal_status
+
+    from status_days
+    left join legal_statuses
+        on
+            status_days.person_id = legal_statuses.person_id
             and {{ is_open_on(
-                'legal_statuses.start_date', 'legal_statuses.end_date', 'periods.start_date'
+                'legal_statuses.start_date', 'legal_statuses.end_date', 'status_days.status_date'
             ) }}
+    order by
+        status_days.cla_id asc,
+        status_days.status_date asc,
+        legal_statuses.start_date desc nulls last,
+        legal_statuses.legal_status_id desc nulls last
+
+),
+
+care_starts as (
+
+    {#- the first day not under a short-break status (no status recorded on the first day
+        counts as care, as in version 1) -#}
+    select
+        status_on_day.cla_id,
+        min(status_on_day.status_date) as care_start_date
+
+    from status_on_day
+    inner join periods
+        on status_on_day.cla_id = periods.cla_id
+    where
+        coalesce(status_on_day.legal_status not in {{ codes('legal_status', 'short_break') }}, true)
+        and (
+            status_on_day.legal_status is not null
+            or status_on_day.status_date = periods.first_episode_start_date
+        )
+    group by status_on_day.cla_id
+
+),
+
+dated as (
+
+    select
+        periods.*,
+        care_starts.care_start_date,
+        case
+            when care_starts.care_start_date is null then periods.first_episode_start_date
+            when
+                care_starts.care_start_date = periods.first_episode_start_date
+                and periods.entered_care_date < periods.first_episode_start_date
+                then periods.entered_care_date
+            else care_starts.care_start_date
+        end as start_date
+
+    from periods
+    left join care_starts
+        on periods.cla_id = care_starts.cla_id
 
 ),
 
 final as (
 
     select
-        periods.cla_id,
-        periods.person_id,
-        periods.start_date,
-        periods.end_date,
-        periods.end_reason,
-        periods.start_reason,
-        periods.primary_need_code,
-        periods.episode_count,
-        legal_status_at_start.legal_status as legal_status_at_start,
-        coalesce(
-            legal_status_at_start.legal_status in {{ codes('legal_status', 'short_break') }}, false
-        )
-            as is_short_break_period
+        dated.cla_id,
+        dated.person_id,
+        dated.start_date,
+        dated.end_date,
+        dated.end_reason,
+        dated.start_reason,
+        dated.primary_need_code,
+        dated.episode_count,
+        status_at_start.legal_status as legal_status_at_start,
+        dated.care_start_date is null as is_short_break_period,
+        dated.first_episode_start_date,
+        dated.care_start_date,
+        dated.entered_care_date,
+        dated.start_date < dated.first_episode_start_date as began_before_extract,
+        case
+            when
+                dated.care_start_date is null
+                or dated.care_start_date > dated.first_episode_start_date
+                then dated.first_episode_start_date
+        end as short_break_start_date,
+        case
+            when dated.care_start_date > dated.first_episode_start_date
+                then dated.care_start_date
+            when dated.care_start_date is null then dated.end_date
+        end as short_break_end_date,
+        case
+            when
+                dated.care_start_date is null
+                or dated.care_start_date > dated.first_episode_start_date
+                then status_at_first_day.legal_status
+        end as short_break_legal_status
 
-    from periods
-    left join legal_status_at_start
+    from dated
+    left join status_on_day as status_at_start
         on
-            periods.cla_id = legal_status_at_start.cla_id
-            and legal_status_at_start.recency = 1
+            dated.cla_id = status_at_start.cla_id
+            and coalesce(dated.care_start_date, dated.first_episode_start_date)
+            = status_at_start.status_date
+    left join status_on_day as status_at_first_day
+        on
+            dated.cla_id = status_at_first_day.cla_id
+            and dated.first_episode_start_date = status_at_first_day.status_date
 
 )
 

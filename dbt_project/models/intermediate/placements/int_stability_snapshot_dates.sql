@@ -19,7 +19,8 @@ bounds as (
 
     select
         coalesce(
-            extract(year from min(start_date))::integer,
+            -- the extract's history: the first episode, not an earlier entered-care date
+            extract(year from min(coalesce(first_episode_start_date, start_date)))::integer,
             extract(year from {{ as_of() }})::integer
         ) as first_year,
         extract(year from {{ as_of() }})::integer as last_year

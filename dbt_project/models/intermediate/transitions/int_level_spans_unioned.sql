@@ -1,14 +1,15 @@
 {#- Every involvement that sets a threshold level, as one span per row
     (docs/measures/transitions-and-referrals.md#1-threshold-transitions): 4 CLA (period of
-    care), 3 CP plan, 2 CIN episode, 1 early help episode. as_of applied: spans starting
-    after as_of are ignored, ends after as_of become open (null). Spans that open nothing
-    (zero length, or ending before they start) are dropped: under the convention start <= d
-    < end no day is open in them. -#}
+    care, from int_periods_of_care: not while under V3/V4 short breaks), 3 CP plan, 2 CIN
+    episode, 1 early help episode. as_of applied: spans starting after as_of are ignored,
+    ends after as_of become open (null). Spans that open nothing (zero length, or ending
+    before they start) are dropped: under the convention start <= d < end no day is open in
+    them. -#}
 with
 
-cla_episodes as (
+periods_of_care as (
 
-    select * from {{ ref('stg_ssd__cla_episodes') }}
+    select * from {{ ref('int_periods_of_care') }}
 
 ),
 
@@ -30,38 +31,20 @@ early_help_episodes as (
 
 ),
 
-cla_episodes_as_of as (
-
-    select
-        cla_episodes.person_id,
-        cla_episodes.cla_id,
-        cla_episodes.start_date,
-        cla_episodes.end_date
-
-    from cla_episodes
-    where
-        cla_episodes.start_date is not null
-        and cla_episodes.start_date <= {{ as_of() }}
-
-),
-
 cla_periods as (
 
-    {#- a period of care runs from its first episode's start to the ceased date of its
-        last episode (the one starting last; an open last episode keeps it open) -#}
+    {#- a period of care opens level 4 from its care start in the extract (the first
+        episode's start, or the day its legal status changed from V3/V4 to another status)
+        to the ceased date of its last episode; short-break periods (V3/V4 only) open no
+        level 4 (docs/measures/transitions-and-referrals.md#short-breaks-are-not-care) -#}
     select
-        cla_episodes_as_of.person_id,
-        cla_episodes_as_of.cla_id,
-        min(cla_episodes_as_of.start_date) as start_date,
-        (array_agg(
-            cla_episodes_as_of.end_date
-            order by
-                cla_episodes_as_of.start_date desc,
-                cla_episodes_as_of.end_date desc nulls first
-        ))[1] as end_date
+        periods_of_care.person_id,
+        periods_of_care.cla_id,
+        periods_of_care.care_start_date as start_date,
+        periods_of_care.end_date
 
-    from cla_episodes_as_of
-    group by cla_episodes_as_of.person_id, cla_episodes_as_of.cla_id
+    from periods_of_care
+    where periods_of_care.care_start_date is not null
 
 ),
 
