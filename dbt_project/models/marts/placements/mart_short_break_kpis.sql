@@ -84,7 +84,7 @@ break_counts as (
                     )::date + 1
                 )
             )
-        ) as short_break_days_12m
+        ) filter (where short_breaks.cla_id is not null) as short_break_days_12m
 
     from snapshot_dates
     left join short_breaks
