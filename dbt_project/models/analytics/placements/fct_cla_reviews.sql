@@ -5,7 +5,7 @@
     review 2 = review 1's date + N months (var second_review_months); review n+1 = review n's
     date + N months (var later_review_months) for n >= 2. Calendar months, clamped at month
     end (31 January + 1 month = 28/29 February).
-    Version 2, section 7 (docs/measures/placements-and-reviews.md#section-3-looked-after-reviews):
+    Version 2, section 7 (docs/measures/placements-and-reviews.md#section-3-looked-after-reviews-fct_cla_reviews):
     short-break periods (V3/V4) have no reviews, and a period that turned from short breaks
     into care counts only the reviews from its start (the change day). A period that began
     before the extract's history (int_periods_of_care.began_before_extract) has rows only
