@@ -15,6 +15,10 @@ Readings of the 903 mapping (documented in docs/measures/placements-and-reviews.
 - a period of care starts at an episode with RNE = S, at a child's first episode (the return
   may begin part-way through a period), or at the episode after one whose REC is not X1;
   it ends at the DEC of its last episode (open when that DEC is blank);
+- version 2, section 7: care under LS V3/V4 (short breaks) is not care, so a period that
+  begins under V3/V4 and moves to another LS starts on the DECOM of its first episode with
+  another LS (the day of the change); a period whose episodes are all V3/V4 keeps its first
+  DECOM (it is a short-break period, and V3/V4 on the day leaves it out below);
 - a placement starts at every episode whose RNE is S, P, B, T or U and at the first episode
   of a period; RNE = L continues the previous placement. Its type is the first episode's
   PLACE, its end the DEC of its last episode;
@@ -140,7 +144,10 @@ def periods_of_care(eps: pd.DataFrame) -> list[Period]:
 
 
 def _period(child: str, number: int, episodes: list[dict]) -> Period:
-    return Period(child, number, episodes[0]["DECOM"], episodes[-1]["DEC"], episodes)
+    # section 7: the period of care starts on its first day not under V3/V4
+    care = [e for e in episodes if e["LS"] not in SHORT_BREAKS]
+    start = care[0]["DECOM"] if care else episodes[0]["DECOM"]
+    return Period(child, number, start, episodes[-1]["DEC"], episodes)
 
 
 def placements(periods: list[Period]) -> list[Placement]:
