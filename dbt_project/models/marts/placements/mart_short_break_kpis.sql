@@ -23,21 +23,9 @@ short_breaks as (
 
 ),
 
-load_files as (
-
-    select * from {{ ref('stg_cscw__load_files') }}
-
-),
-
 availability as (
 
-    {#- a table is available unless the load recorded it as absent -#}
-    select
-        not coalesce(bool_or(not is_available) filter (
-            where table_name in ('ssd_cla_episodes', 'ssd_legal_status')
-        ), false) as has_short_break_inputs
-
-    from load_files
+    {{ tables_available(['ssd_cla_episodes', 'ssd_legal_status']) }}
 
 ),
 
@@ -52,7 +40,8 @@ periods_in_shape as (
         snapshot_dates.period_end,
         snapshot_dates.is_year_end as is_complete_period,
         {{ as_of() }} as as_of,
-        availability.has_short_break_inputs
+        availability.has_ssd_cla_episodes and availability.has_ssd_legal_status
+            as has_short_break_inputs
 
     from snapshot_dates
     cross join availability
