@@ -1,4 +1,7 @@
-{#- Which children are open in children's social care on as_of, by involvement type. -#}
+{#- Which children are open in children's social care on as_of, by involvement type. Looked
+    after = a period of care open on as_of from its care start (int_periods_of_care): care
+    under V3/V4 short breaks is not looked after (version 2, section 7;
+    docs/measures/placements-and-reviews.md#short-breaks-are-not-care). -#}
 with
 
 persons as (
@@ -13,9 +16,10 @@ cin_episodes as (
 
 ),
 
-cla_episodes as (
+periods_of_care as (
 
-    select * from {{ ref('stg_ssd__cla_episodes') }}
+    select * from {{ ref('int_periods_of_care') }}
+    where care_start_date is not null
 
 ),
 
@@ -30,8 +34,8 @@ open_cin as (
 open_cla as (
 
     select distinct person_id
-    from cla_episodes
-    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+    from periods_of_care
+    where {{ is_open_on('care_start_date', 'end_date', as_of()) }}
 
 ),
 
