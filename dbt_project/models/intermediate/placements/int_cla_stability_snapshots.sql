@@ -3,8 +3,12 @@
 {#- Placement stability of every child looked after on each snapshot date (each 31 March up
     to as_of, and as_of): the DfE short-term (3+ placements) and long-term stability
     measures, computed as if the snapshot date were as_of. V3/V4 short breaks left out
-    (int_cla_snapshot_cohort, and placements under short breaks: int_placement_spans). A
-    placement continued after a temporary one with the same carer is one placement, for the
+    (int_cla_snapshot_cohort). A placement is a placement of care from its care_start_date
+    (int_placement_spans, section 7: V3/V4 days are not care): it counts in the 12-month
+    window when one of its days of care (care_start_date to care_end_date) is in it, its
+    long-term clock starts on its first day of care (a placement that began under V3/V4
+    and continued when care began: the day care began), and it does not count at a
+    snapshot before that day. A placement continued after a temporary one with the same carer is one placement, for the
     count and for the date the current placement started (int_placement_spans,
     docs/measures/placements-and-reviews.md#temporary-placements). -#}
 {%- set placement_months = var('long_term_placement_months') -%}
@@ -26,7 +30,7 @@ placements as (
 
 -- the counted placements each child had started by the snapshot date, with a placement
 -- continued after a temporary one (int_placement_spans.continuous_placement_id) taken
--- together as one continuous placement: its first start, its last end (open when a part
+-- together as one continuous placement: its first care start, its last end (open when a part
 -- is), the latest part's id and type
 continuous_placements as (
 
@@ -35,7 +39,7 @@ continuous_placements as (
         cohort.person_id,
         placements.cla_id,
         placements.continuous_placement_id,
-        min(placements.start_date) as start_date,
+        min(placements.care_start_date) as start_date,
         case
             when bool_or(placements.end_date is null) then null else max(placements.end_date)
         end as end_date,
@@ -48,6 +52,12 @@ continuous_placements as (
             order by placements.start_date desc, placements.placement_id desc
         ))[1] as placement_type,
         max(placements.start_date) as latest_part_start_date,
+        -- a day of care in the window (window_after, snapshot_date]: start <= d < end
+        bool_or(
+            placements.care_end_date is null
+            or placements.care_end_date
+            > greatest(placements.care_start_date, cohort.window_after + 1)
+        ) as has_care_in_window,
         count(*) filter (
             where placements.is_unplanned_ending
             and placements.end_date > cohort.window_after
@@ -59,7 +69,7 @@ continuous_placements as (
     inner join placements
         on
             cohort.person_id = placements.person_id
-            and cohort.snapshot_date >= placements.start_date
+            and cohort.snapshot_date >= placements.care_start_date
     group by
         cohort.snapshot_date,
         cohort.person_id,
@@ -73,10 +83,7 @@ placement_counts as (
     select
         snapshot_date,
         person_id,
-        -- open on at least one day d in the window: start <= d < end
-        count(*) filter (
-            where end_date is null or end_date > greatest(start_date, window_after + 1)
-        )::integer as placements_in_window,
+        count(*) filter (where has_care_in_window)::integer as placements_in_window,
         sum(unplanned_endings_in_window)::integer as unplanned_endings_in_window
 
     from continuous_placements

@@ -2,8 +2,17 @@
 
 {#- Placements seen from as_of: placements starting after as_of are ignored, ends after as_of
     are treated as open, and the flags every placement measure uses are set once here.
-    Placements under short breaks (legal status V3/V4 on the start day) are not counted, and
-    a temporary placement (T0-T4) does not split the placement around it: a placement that
+    Version 2, section 7: days under short breaks (V3/V4; the legal status on a day is the
+    open stg_ssd__legal_statuses row, latest-starting wins) are not care, also inside a period
+    of care, and neither are days before the period's care start
+    (int_periods_of_care.care_start_date, the day short breaks turned into care). A
+    placement's days of care run from care_start_date (its first day of care) to
+    care_end_date (the end of its last stretch of care; null while open): a placement that
+    began under V3/V4 and continued when care began is a placement of care from that day;
+    one with no day of care (entirely under V3/V4, before care began, or in a short-break
+    period) is not counted (is_short_break). A placement whose period is not in
+    int_periods_of_care is judged on its legal statuses alone (none recorded = care). A
+    temporary placement (T0-T4) does not split the placement around it: a placement that
     follows one or more temporary ones in the same period of care with the same carer as the
     placement before them (same provider and postcode, or same URN) continues it - one
     continuous placement (docs/measures/placements-and-reviews.md#temporary-placements,
@@ -20,6 +29,12 @@ placements as (
 legal_statuses as (
 
     select * from {{ ref('stg_ssd__legal_statuses') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods_of_care') }}
 
 ),
 
@@ -44,43 +59,148 @@ seen_as_of as (
 
 ),
 
--- the legal status open on the placement's start day (latest-starting when several)
-legal_status_at_start as (
+-- the days a child's legal status can change: every start or end of a legal status row
+status_changes as (
 
-    select distinct on (seen_as_of.placement_id)
-        seen_as_of.placement_id,
-        legal_statuses.legal_status
+    select
+        person_id,
+        start_date as status_date
+
+    from legal_statuses
+
+    union
+
+    select
+        person_id,
+        end_date as status_date
+
+    from legal_statuses
+    where end_date is not null
+
+),
+
+-- the days the legal status can change within a placement: its start, and every change
+-- inside it (by as_of)
+status_days as (
+
+    select
+        placement_id,
+        person_id,
+        start_date as status_date
 
     from seen_as_of
-    inner join legal_statuses
+
+    union
+
+    select
+        seen_as_of.placement_id,
+        seen_as_of.person_id,
+        status_changes.status_date
+
+    from seen_as_of
+    inner join status_changes
         on
-            seen_as_of.person_id = legal_statuses.person_id
+            seen_as_of.person_id = status_changes.person_id
+            and seen_as_of.start_date < status_changes.status_date
+            and status_changes.status_date <= {{ as_of() }}
+            and (
+                seen_as_of.end_date is null
+                or seen_as_of.end_date > status_changes.status_date
+            )
+
+),
+
+-- the legal status open on each of those days (latest-starting when several)
+status_on_day as (
+
+    select distinct on (status_days.placement_id, status_days.status_date)
+        status_days.placement_id,
+        status_days.status_date,
+        legal_statuses.legal_status
+
+    from status_days
+    left join legal_statuses
+        on
+            status_days.person_id = legal_statuses.person_id
             and {{ is_open_on(
-                'legal_statuses.start_date', 'legal_statuses.end_date', 'seen_as_of.start_date'
+                'legal_statuses.start_date', 'legal_statuses.end_date', 'status_days.status_date'
             ) }}
     order by
-        seen_as_of.placement_id asc,
-        legal_statuses.start_date desc,
-        legal_statuses.legal_status_id desc
+        status_days.placement_id asc,
+        status_days.status_date asc,
+        legal_statuses.start_date desc nulls last,
+        legal_statuses.legal_status_id desc nulls last
+
+),
+
+-- the placement's stretches of one legal status; a stretch of care is one not under V3/V4
+-- (none recorded counts as care, as in version 1) and, when the placement's period is in
+-- int_periods_of_care, from that period's care start on (none for a short-break period)
+care_stretches as (
+
+    select
+        seen_as_of.placement_id,
+        case
+            when periods.cla_id is null then status_on_day.status_date
+            else greatest(status_on_day.status_date, periods.care_start_date)
+        end as care_from,
+        coalesce(
+            lead(status_on_day.status_date) over (
+                partition by status_on_day.placement_id order by status_on_day.status_date
+            ),
+            seen_as_of.end_date
+        ) as care_to,
+        coalesce(
+            status_on_day.legal_status not in {{ codes('legal_status', 'short_break') }}, true
+        )
+        and (periods.cla_id is null or periods.care_start_date is not null) as is_care
+
+    from status_on_day
+    inner join seen_as_of
+        on status_on_day.placement_id = seen_as_of.placement_id
+    left join periods
+        on seen_as_of.cla_id = periods.cla_id
+
+),
+
+-- the placement's first day of care and the end of its last stretch of care (null: open)
+care_days as (
+
+    select
+        placement_id,
+        min(care_from) as care_start_date,
+        case when bool_or(care_to is null) then null else max(care_to) end as care_end_date
+
+    from care_stretches
+    where is_care and (care_to is null or care_from < care_to)
+    group by placement_id
+
+),
+
+care_started as (
+
+    select
+        seen_as_of.*,
+        care_days.care_start_date,
+        care_days.care_end_date
+
+    from seen_as_of
+    left join care_days
+        on seen_as_of.placement_id = care_days.placement_id
 
 ),
 
 flagged as (
 
     select
-        seen_as_of.*,
-        coalesce(
-            legal_status_at_start.legal_status in {{ codes('legal_status', 'short_break') }},
-            false
-        ) as is_short_break,
+        care_started.*,
+        care_started.care_start_date is null as is_short_break,
         row_number() over (
-            partition by seen_as_of.person_id
-            order by seen_as_of.start_date, seen_as_of.placement_id
+            partition by care_started.person_id
+            order by care_started.start_date, care_started.placement_id
         ) as placement_number
 
-    from seen_as_of
-    left join legal_status_at_start
-        on seen_as_of.placement_id = legal_status_at_start.placement_id
+    from care_started
 
 ),
 
@@ -176,6 +296,8 @@ final as (
         person_id,
         cla_id,
         start_date,
+        care_start_date,
+        care_end_date,
         end_date,
         placement_type,
         provider,
