@@ -32,6 +32,28 @@ availability as (
 
 ),
 
+worker_changes_12m as (
+
+    -- one pass: each snapshot child's worker changes in the lookback window (a join and a
+    -- count, not a subquery per row, whose cost grew with the square of the authority)
+    select
+        snapshots.snapshot_date,
+        snapshots.person_id,
+        count(*) as worker_changes_12m
+    from snapshots
+    inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    inner join worker_changes
+        on
+            snapshots.person_id = worker_changes.person_id
+            and snapshots.snapshot_date >= worker_changes.change_date
+            and (
+                snapshots.snapshot_date
+                - interval '{{ var("worker_changes_lookback_months") }} months'
+            )::date < worker_changes.change_date
+    group by snapshots.snapshot_date, snapshots.person_id
+
+),
+
 children as (
 
     select
@@ -41,19 +63,13 @@ children as (
         snapshots.in_long_term_denominator,
         snapshots.long_term_stable,
         {{ allocation_columns('alloc') }},
-        (
-            select count(*)
-            from worker_changes
-            where
-                worker_changes.person_id = snapshots.person_id
-                and worker_changes.change_date <= snapshots.snapshot_date
-                and worker_changes.change_date > (
-                    snapshots.snapshot_date
-                    - interval '{{ var("worker_changes_lookback_months") }} months'
-                )::date
-        ) as worker_changes_12m
+        coalesce(worker_changes_12m.worker_changes_12m, 0) as worker_changes_12m
     from snapshots
     inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    left join worker_changes_12m
+        on
+            snapshots.snapshot_date = worker_changes_12m.snapshot_date
+            and snapshots.person_id = worker_changes_12m.person_id
     {{ allocation_at('snapshots.person_id', 'snapshots.snapshot_date', 'alloc') }}
 
 ),
