@@ -61,18 +61,35 @@
     {%- endfor %}
 {%- endmacro %}
 
+{#- THE rule of a complete month (docs/measures/kpi-shape.md#complete-months), written once:
+    a month is complete when as_of is on or after its last day (as_of >= month_end), so the
+    month whose last day is as_of is complete and the month of any earlier as_of is not.
+    `month_start` is an expression of the month's first day. kpi_months() and dim_month
+    (through kpi_months()) are the only readers; every monthly mart takes the flag from one
+    of them. -#}
+{% macro is_complete_month(month_start) -%}
+    (({{ month_start }}) + interval '1 month' - interval '1 day')::date <= {{ as_of() }}
+{%- endmacro %}
+
 {#- The calendar months of a monthly KPI mart, from the month of `first_date` (an expression,
     e.g. a scalar subquery; as_of's month when it is null) to as_of's month: one row per
-    month with month_start and month_end (the month's last day, or as_of in as_of's month). -#}
-{% macro kpi_months(first_date) -%}
+    month with month_start, month_end (the month's last day, or as_of in as_of's month),
+    month_last_day (the calendar month's last day) and is_complete_month
+    (is_complete_month()). With `required=true` a null `first_date` gives no month at all
+    (a mart that publishes nothing before its first event). -#}
+{% macro kpi_months(first_date, required=false) -%}
+    {%- set first = first_date if required else 'coalesce(' ~ first_date ~ ', ' ~ as_of() ~ ')' %}
     select
         month_starts.month_start::date as month_start,
         least(
             (month_starts.month_start + interval '1 month' - interval '1 day')::date,
             {{ as_of() }}
-        ) as month_end
+        ) as month_end,
+        (month_starts.month_start + interval '1 month' - interval '1 day')::date
+            as month_last_day,
+        {{ is_complete_month('month_starts.month_start') }} as is_complete_month
     from generate_series(
-        date_trunc('month', coalesce({{ first_date }}, {{ as_of() }})),
+        date_trunc('month', {{ first }}),
         date_trunc('month', {{ as_of() }}),
         interval '1 month'
     ) as month_starts (month_start)
@@ -81,12 +98,12 @@
 {#- The period columns of the long shape for a kpi_months() relation aliased `months`, team
     'all' (until the by-team marts): team, period_type, period, period_start, period_end,
     is_complete_period, as_of. -#}
-{% macro kpi_month_columns(months='months') -%}
-    'all' as team,
+{% macro kpi_month_columns(months='months', team="'all'") -%}
+    {{ team }} as team,
     'month' as period_type,
     to_char({{ months }}.month_start, 'YYYY-MM') as period,
     {{ months }}.month_start as period_start,
     {{ months }}.month_end as period_end,
-    ({{ months }}.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
+    {{ months }}.is_complete_month as is_complete_period,
     {{ as_of() }} as as_of
 {%- endmacro %}

@@ -4,7 +4,9 @@
     review of the child was held on the day of the change or within N working days after it
     (var review_after_change_working_days). Null when the ending also ended the period of
     care (no review is due once the child has left care) or when the window is still open
-    at as_of and no review has been held yet. -#}
+    at as_of and no review has been held yet: the deadline is after as_of. A deadline ON
+    as_of has been reached (the whole deadline day is in the extract), so without a review
+    by then it is false (matured), not null. -#}
 with
 
 placements as (
@@ -78,7 +80,7 @@ final as (
         case
             when changes.ended_care then null
             when first_review_after.next_review_date <= changes.review_deadline then true
-            when changes.review_deadline >= {{ as_of() }} then null
+            when changes.review_deadline > {{ as_of() }} then null
             else false
         end as review_within_20wd_of_change
 

@@ -41,10 +41,9 @@ bounds as (
 
 months as (
 
-    select
-        generate_series(bounds.first_month, bounds.last_month, interval '1 month')::date
-            as month_start
-    from bounds
+    {#- the month series and the complete-month rule of every monthly mart (kpi_months(),
+        macros/kpi.sql: complete when as_of >= the month's last day) -#}
+    {{ kpi_months('(select bounds.first_month from bounds)') }}
 
 ),
 
@@ -52,7 +51,7 @@ described as (
 
     select
         months.month_start,
-        (months.month_start + interval '1 month' - interval '1 day')::date as month_end,
+        months.month_last_day as month_end,
         extract(year from months.month_start)::integer as calendar_year,
         extract(month from months.month_start)::integer as calendar_month,
         (
@@ -67,10 +66,11 @@ described as (
             - extract(year from months.month_start)::integer * 12
             - extract(month from months.month_start)::integer
         ) as months_before_as_of,
-        (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_month,
-        (
-            date_trunc('quarter', months.month_start) + interval '3 months'
-        )::date <= {{ as_of() }} as is_complete_quarter,
+        months.is_complete_month,
+        {#- a quarter is complete when its last month is (the same rule) -#}
+        {{ is_complete_month(
+            "date_trunc('quarter', months.month_start) + interval '2 months'"
+        ) }} as is_complete_quarter,
         date_trunc('quarter', months.month_start)::date as quarter_start
     from months
 

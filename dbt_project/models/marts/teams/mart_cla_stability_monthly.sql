@@ -7,10 +7,15 @@
     has three years on the first night. Definitions: docs/measures/teams-and-trends.md. -#}
 with
 
-snapshot_dates as (
+{# the var('trend_months') months before as_of's and as_of's own (kpi_months(),
+   macros/kpi.sql): each measured on its month_end, the month's last day or as_of, the
+   dates int_stability_snapshot_dates marks is_trend_month_end or is_as_of #}
+months as (
 
-    select * from {{ ref('int_stability_snapshot_dates') }}
-    where is_trend_month_end or is_as_of
+    {{ kpi_months(
+        "date_trunc('month', " ~ as_of() ~ ") - interval '" ~ var('trend_months') ~ " months'",
+        required=true
+    ) }}
 
 ),
 
@@ -41,7 +46,7 @@ worker_changes_12m as (
         snapshots.person_id,
         count(*) as worker_changes_12m
     from snapshots
-    inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    inner join months on snapshots.snapshot_date = months.month_end
     inner join worker_changes
         on
             snapshots.person_id = worker_changes.person_id
@@ -65,7 +70,7 @@ children as (
         {{ allocation_columns('alloc') }},
         coalesce(worker_changes_12m.worker_changes_12m, 0) as worker_changes_12m
     from snapshots
-    inner join snapshot_dates on snapshots.snapshot_date = snapshot_dates.snapshot_date
+    inner join months on snapshots.snapshot_date = months.month_end
     left join worker_changes_12m
         on
             snapshots.snapshot_date = worker_changes_12m.snapshot_date
@@ -93,13 +98,7 @@ child_counts as (
 counted as (
 
     select
-        teams.team,
-        'month' as period_type,
-        to_char(snapshot_dates.snapshot_date, 'YYYY-MM') as period,
-        date_trunc('month', snapshot_dates.snapshot_date)::date as period_start,
-        snapshot_dates.snapshot_date as period_end,
-        not snapshot_dates.is_as_of as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ kpi_month_columns('months', 'teams.team') }},
         -- not available (null) without the periods of care (ssd_cla_episodes), never 0
         availability.has_ssd_cla_episodes,
         availability.has_ssd_cla_episodes and availability.has_ssd_cla_placement
@@ -112,12 +111,12 @@ counted as (
         child_counts.long_term_denominator,
         child_counts.two_plus_worker_changes,
         child_counts.no_worker_change
-    from snapshot_dates
+    from months
     cross join {{ ref('dim_team') }} as teams
     cross join availability
     left join child_counts
         on
-            snapshot_dates.snapshot_date = child_counts.snapshot_date
+            months.month_end = child_counts.snapshot_date
             and teams.team = child_counts.team
 
 ),

@@ -72,40 +72,19 @@ inputs as (
 
 ),
 
-bounds as (
+{# from the first month an assessment, ICPC, s47 enquiry or missing episode is dated to
+   as_of's month; none when there is none (kpi_months(), macros/kpi.sql) #}
+months as (
 
-    select
-        date_trunc('month', least(
+    {{ kpi_months(
+        'least(
             (select min(assessments.start_date) from assessments),
             (select min(icpcs.icpc_date) from icpcs),
             (select min(s47_enquiries.start_date) from s47_enquiries),
             (select min(missing_episodes.start_date) from missing_episodes)
-        ))::date as first_month,
-        date_trunc('month', {{ as_of() }})::date as last_month
-
-),
-
-month_starts as (
-
-    select
-        generate_series(
-            bounds.first_month, bounds.last_month, interval '1 month'
-        )::date as month_start
-    from bounds
-    where bounds.first_month is not null
-
-),
-
-months as (
-
-    select
-        month_starts.month_start,
-        least(
-            (month_starts.month_start + interval '1 month' - interval '1 day')::date,
-            {{ as_of() }}
-        ) as month_end
-
-    from month_starts
+        )',
+        required=true
+    ) }}
 
 ),
 
@@ -222,13 +201,7 @@ counted as (
 
     {# one row per team x month with every count (team: 'all' until the by-team marts) #}
     select
-        'all' as team,
-        'month' as period_type,
-        to_char(months.month_start, 'YYYY-MM') as period,
-        months.month_start as period_start,
-        months.month_end as period_end,
-        (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ kpi_month_columns('months') }},
         assessment_counts.assessments_authorised,
         assessment_counts.assessments_within,
         open_assessment_counts.assessments_open,

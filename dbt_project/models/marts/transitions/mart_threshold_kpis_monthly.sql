@@ -31,26 +31,18 @@ inputs as (
 
 ),
 
-bounds as (
+{# from the first month any transition, referral or CP plan is dated to as_of's month;
+   none when there is none (kpi_months(), macros/kpi.sql) #}
+months as (
 
-    select
-        least(
+    {{ kpi_months(
+        'least(
             (select min(transitions.transition_month) from transitions),
             (select min(referrals.referral_month) from referrals),
             (select min(cp_plans.start_month) from cp_plans)
-        ) as first_month,
-        date_trunc('month', {{ as_of() }})::date as last_month
-
-),
-
-months as (
-
-    select
-        generate_series(
-            bounds.first_month, bounds.last_month, interval '1 month'
-        )::date as month_start
-    from bounds
-    where bounds.first_month is not null
+        )',
+        required=true
+    ) }}
 
 ),
 
@@ -146,15 +138,7 @@ counted as (
     {#- one row per team x month with every count: each team of dim_team (the team at the
         event, docs/measures/teams-and-trends.md) and `all`, the whole authority -#}
     select
-        teams.team,
-        'month' as period_type,
-        to_char(months.month_start, 'YYYY-MM') as period,
-        months.month_start as period_start,
-        least(
-            (months.month_start + interval '1 month' - interval '1 day')::date, {{ as_of() }}
-        ) as period_end,
-        (months.month_start + interval '1 month')::date <= {{ as_of() }} as is_complete_period,
-        {{ as_of() }} as as_of,
+        {{ kpi_month_columns('months', 'teams.team') }},
         inputs.is_early_help_available,
         inputs.is_cin_assessments_available,
         inputs.is_close_authorisation_available,
