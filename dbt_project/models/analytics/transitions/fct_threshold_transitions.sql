@@ -62,6 +62,8 @@ final as (
         reassessed.last_assessment_authorised_date,
         approval.cin_episodes_closed,
         approval.manager_approval_recorded,
+        approval.cin_episodes_unauthorised,
+        approval.unauthorised_referral_id,
         {{ as_of() }} as as_of
 
     from transitions

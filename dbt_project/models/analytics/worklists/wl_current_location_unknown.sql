@@ -150,9 +150,11 @@ final as (
 )
 
 -- the child's team and worker on as_of, so the list can be split by team and routed
--- (int_allocations_dated, docs/measures/teams-and-trends.md)
+-- (int_allocations_dated, docs/measures/teams-and-trends.md); no rows when the drop did
+-- not carry the input (not available: the GX check says so, docs/data-quality.md)
 select
     final.*,
     {{ allocation_columns('alloc', 'current_') }}
 from final
 {{ allocation_at('final.person_id', as_of(), 'alloc') }}
+inner join {{ ref('int_check_inputs_pivoted') }} as inputs on inputs.is_current_location_available

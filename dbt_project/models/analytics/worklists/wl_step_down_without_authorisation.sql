@@ -1,8 +1,27 @@
-{#- CIN episodes closed by as_of as a step-down to early help (RC9) without the manager's
-    authorisation recorded (ext_close_authorised_by and ext_close_authorised_date).
-    Same rows as the GX warning "step_downs: step-down to early help authorised"
-    (expectations/warnings.yml); keep the two in step. -#}
+{#- The step-downs of the last var('step_down_worklist_months') months (transition_date in
+    (as_of - N months, as_of]) that close a CIN episode without the manager's approval
+    recorded: the step_down rows of fct_threshold_transitions whose
+    manager_approval_recorded is false, the one definition the KPI
+    (mart_threshold_kpis_monthly manager_approval_rate, mart_step_down_approval_kpis) and the
+    GX warning "step_downs: step-down authorised" (expectations/warnings.yml) read too; keep
+    the two in step. One row per step-down, naming the first closed CIN episode without both
+    ext_close_authorised_by and ext_close_authorised_date (by referral id). Empty when the
+    drop did not carry the ext_ columns (manager_approval_recorded is null: not available;
+    the GX check records "not available"). docs/measures/transitions-and-referrals.md. -#}
 with
+
+step_downs as (
+
+    select * from {{ ref('fct_threshold_transitions') }}
+    where
+        direction = 'step_down'
+        and manager_approval_recorded = false
+        and transition_date <= {{ as_of() }}
+        and transition_date > (
+            {{ as_of() }} - interval '{{ var("step_down_worklist_months") }} months'
+        )::date
+
+),
 
 cin_episodes as (
 
@@ -13,26 +32,32 @@ cin_episodes as (
 final as (
 
     select
-        person_id,
-        referral_id,
-        close_date,
-        nullif(btrim(close_authorised_by), '') as close_authorised_by,
-        close_authorised_date,
+        step_downs.person_id,
+        step_downs.unauthorised_referral_id as referral_id,
+        cin_episodes.close_date,
+        nullif(btrim(cin_episodes.close_authorised_by), '') as close_authorised_by,
+        cin_episodes.close_authorised_date,
         concat_ws(
             '; ',
-            case when nullif(btrim(close_authorised_by), '') is null then 'authorised by' end,
-            case when close_authorised_date is null then 'authorised date' end
+            case
+                when nullif(btrim(cin_episodes.close_authorised_by), '') is null
+                    then 'authorised by'
+            end,
+            case when cin_episodes.close_authorised_date is null then 'authorised date' end
         ) as what_is_missing,
-        {{ as_of() }} as as_of
+        {{ as_of() }} as as_of,
+        step_downs.transition_id,
+        step_downs.transition_date,
+        step_downs.from_level,
+        step_downs.to_level,
+        step_downs.is_step_down_to_early_help,
+        cin_episodes.close_reason,
+        step_downs.cin_episodes_closed,
+        step_downs.cin_episodes_unauthorised,
+        step_downs.team as decision_team
 
-    from cin_episodes
-    where
-        close_reason = 'RC9'
-        and close_date <= {{ as_of() }}
-        and not (
-            nullif(btrim(close_authorised_by), '') is not null
-            and close_authorised_date is not null
-        )
+    from step_downs
+    left join cin_episodes on step_downs.unauthorised_referral_id = cin_episodes.referral_id
 
 )
 

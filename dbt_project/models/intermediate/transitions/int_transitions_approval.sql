@@ -2,7 +2,9 @@
     step_down or exit from level >= 2 closes, and whether every one of them records the
     manager's authorisation (docs/measures/transitions-and-referrals.md#1-threshold-transitions).
     Null when the transition closes no CIN episode, or the drop did not carry the ext_
-    authorisation columns. One row per transition. -#}
+    authorisation columns. Also how many of the closed episodes lack it and the first of
+    those (by referral id): the row wl_step_down_without_authorisation lists. One row per
+    transition. -#}
 with
 
 transitions as (
@@ -29,6 +31,7 @@ closure_events as (
         child; a closure sorts before a transition on the same day -#}
     select
         cin_episodes.person_id,
+        cin_episodes.referral_id,
         cin_episodes.close_date as event_date,
         0 as event_order,
         (
@@ -46,6 +49,7 @@ closure_events as (
 
     select
         transitions.person_id,
+        null as referral_id,
         transitions.transition_date as event_date,
         1 as event_order,
         null::boolean as is_authorised
@@ -58,6 +62,7 @@ closures_assigned as (
     {#- each closure is attributed to the child's first transition on or after it -#}
     select
         closure_events.person_id,
+        closure_events.referral_id,
         closure_events.event_date as close_date,
         closure_events.event_order,
         closure_events.is_authorised,
@@ -80,7 +85,11 @@ cin_closures as (
         transitions.person_id,
         transitions.transition_date,
         count(*) as cin_episodes_closed,
-        bool_and(closures_assigned.is_authorised) as all_closures_authorised
+        bool_and(closures_assigned.is_authorised) as all_closures_authorised,
+        count(*) filter (where not closures_assigned.is_authorised) as cin_episodes_unauthorised,
+        min(closures_assigned.referral_id) filter (
+            where not closures_assigned.is_authorised
+        ) as unauthorised_referral_id
 
     from closures_assigned
     inner join transitions
@@ -106,7 +115,17 @@ final as (
             when cin_closures.person_id is null then null
             when not inputs.is_close_authorisation_available then null
             else cin_closures.all_closures_authorised
-        end as manager_approval_recorded
+        end as manager_approval_recorded,
+        {#- the closed CIN episodes without the authorisation (null when not available), and
+            the first of them by id: the referral wl_step_down_without_authorisation lists -#}
+        case
+            when inputs.is_close_authorisation_available
+                then cin_closures.cin_episodes_unauthorised
+        end::integer as cin_episodes_unauthorised,
+        case
+            when inputs.is_close_authorisation_available
+                then cin_closures.unauthorised_referral_id
+        end as unauthorised_referral_id
 
     from transitions
     cross join inputs
