@@ -43,18 +43,29 @@ def test_the_faulty_night_fails_warnings_and_lists_the_records(three):
         "select not success from dq.validation_results where run_id = %s "
         "and expectation = %s", (n.run_id, c)) == [(True,)]]
     assert "step_downs: step-down to early help authorised" in failing
-    # every listed unauthorised step-down is an injected fault, and every injected one
-    # (closed by as_of) is listed
-    listed = {r["referral_id"] for r in n.worklists["wl_step_down_without_authorisation"]}
+    # the list is the step-downs of the last 12 months without approval (fct_threshold_
+    # transitions, section 7): each names a CIN episode the drop delivered without the
+    # authorisation, closed by as_of; the injected blank RC9 authorisations are among them
+    # (other closures may be unauthorised too: the generator authorises them by chance)
+    rows = n.worklists["wl_step_down_without_authorisation"]
+    night = n.date.isoformat()
+    with (n.drop / "ssd_cin_episodes.csv").open(newline="") as f:
+        unauthorised = {r["cine_referral_id"]: r for r in csv.DictReader(f)
+                        if not (r["ext_close_authorised_by"].strip()
+                                and r["ext_close_authorised_date"])}
+    listed = {r["referral_id"] for r in rows}
     injected = {f["key"] for f in n.injected if f["kind"] == "blank_rc9_authorisation"}
-    assert listed and listed == injected
-    assert all(r["what_is_missing"] == "authorised by; authorised date"
-               for r in n.worklists["wl_step_down_without_authorisation"])
+    assert listed and listed <= set(unauthorised)
+    assert listed & injected
+    year_before = n.date.replace(year=n.date.year - 1).isoformat()
+    for r in rows:
+        assert year_before < str(r["transition_date"]) <= night
+        assert unauthorised[r["referral_id"]]["cine_close_date"] <= night
+        assert r["what_is_missing"] == "authorised by; authorised date"
     # missing postcodes of current placements show up as "valid postcode": exactly the
     # injected ones on a placement open on the night of a child looked after that night
     # (worked out from the drop's files; the warning night injects no overlaps, so a child
     # has at most one open placement)
-    night = n.date.isoformat()
 
     def open_on(start: str, end: str) -> bool:
         return start <= night and (not end or night < end)
@@ -135,3 +146,30 @@ def test_an_asset_whose_query_fails_fails_its_checks_and_the_rest_still_run(cscw
     assert 'column "zz" does not exist' in got["missing_column: zz not null"].observed_value
     after = got["next: a not null"]
     assert (after.success, after.unexpected_count, after.element_count) == (False, 1, 2)
+
+
+def test_an_asset_whose_input_is_absent_is_not_available(cscw):
+    """An asset whose ``available_when`` answers false is not run: each of its expectations
+    is recorded as not available (success, no counts), neither 0 failures nor every row
+    failing; an asset whose input is there runs as before."""
+    from csc_warehouse.config import get_settings
+    from csc_warehouse.validate.run import run_suites
+    from csc_warehouse.validate.suites import AssetSpec, ExpectationSpec, SuiteSpec
+
+    def authorised(asset: str) -> ExpectationSpec:
+        return ExpectationSpec(f"{asset}: authorised", "expect_column_values_to_be_in_set",
+                               {"column": "ok", "value_set": [True]})
+
+    rows = "select 'a' as k, false as ok union all select 'b', false"
+    suite = SuiteSpec("probe", "warning", "", (
+        AssetSpec("absent", rows, "k", (authorised("absent"),), available_when="select false"),
+        AssetSpec("present", rows, "k", (authorised("present"),), available_when="select true"),
+    ))
+    got = {o.expectation: o
+           for o in run_suites(cscw.url, get_settings(), [suite], data_docs=False)}
+    absent = got["absent: authorised"]
+    assert absent.success
+    assert absent.observed_value.startswith("not available")
+    assert (absent.element_count, absent.unexpected_count) == (None, None)
+    present = got["present: authorised"]
+    assert (present.success, present.unexpected_count, present.element_count) == (False, 2, 2)

@@ -20,7 +20,14 @@ Placeholders in a query, substituted when the suite runs:
   ``(table_name, column_name)`` rows;
 - ``{codes:<code_list>}`` / ``{codes:<code_list>:<code_group>}``: the codes of a list of
   ``dbt_project/seeds/code_groupings.csv`` (the one definition the dbt models read too), as
-  a SQL list ``('T0', 'T1', ...)``.
+  a SQL list ``('T0', 'T1', ...)``;
+- ``{var:<name>}``: a var of ``dbt_project/dbt_project.yml`` (a window the dbt models read
+  too, e.g. ``step_down_worklist_months``), substituted as a plain integer.
+
+An asset may have ``available_when``: a query returning one boolean row, whether tonight's
+drop carried the asset's input (e.g. ``intermediate.int_check_inputs_pivoted``, the
+definition its worklist reads too). When it is false the asset is not run and each of its
+expectations is recorded as "not available" (docs/data-quality.md#not-available).
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ META_KEYS = ("name", "contract_column", "references", "worklist", "description")
 AS_OF = "{as_of}"
 REQUIRED_COLUMNS = "{required_columns}"
 CODES = re.compile(r"\{codes:(\w+)(?::(\w+))?\}")
+VARS = re.compile(r"\{var:(\w+)\}")
 CODE_GROUPINGS = Path(__file__).resolve().parents[3] / "dbt_project/seeds/code_groupings.csv"
+DBT_PROJECT = Path(__file__).resolve().parents[3] / "dbt_project/dbt_project.yml"
 
 
 @dataclass(frozen=True)
@@ -69,10 +78,15 @@ class AssetSpec:
     key: str | None
     expectations: tuple[ExpectationSpec, ...]
     contract_table: str | None = None
+    available_when: str | None = None
 
     def render(self, as_of: dt.date | None = None) -> str:
         """The query with its placeholders substituted (as_of as a date literal)."""
         return render_query(self.query, as_of)
+
+    def render_available_when(self, as_of: dt.date | None = None) -> str | None:
+        """The ``available_when`` query with its placeholders substituted, or None."""
+        return render_query(self.available_when, as_of) if self.available_when else None
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,17 @@ def render_query(query: str, as_of: dt.date | None = None) -> str:
         query = query.replace(AS_OF, as_of_literal(as_of))
     if REQUIRED_COLUMNS in query:
         query = query.replace(REQUIRED_COLUMNS, required_columns_values())
+    query = VARS.sub(lambda m: dbt_var_sql(m.group(1)), query)
     return CODES.sub(lambda m: code_list_sql(m.group(1), m.group(2)), query)
+
+
+def dbt_var_sql(name: str) -> str:
+    """A numeric var of dbt_project.yml (the default the dbt models read), as SQL text."""
+    doc = yaml.safe_load(DBT_PROJECT.read_text(encoding="utf-8"))
+    value = (doc.get("vars") or {}).get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{DBT_PROJECT.name}: var {name!r} is not a number: {value!r}")
+    return str(value)
 
 
 def code_list_sql(code_list: str, code_group: str | None = None) -> str:
@@ -151,7 +175,7 @@ def load_suite(path: Path) -> SuiteSpec:
     if severity not in SEVERITIES:
         raise ValueError(f"{path}: severity must be one of {SEVERITIES}")
     for a in doc["assets"]:
-        if "--" in a["query"]:
+        if "--" in a["query"] or "--" in a.get("available_when", ""):
             # queries are folded onto one line: a line comment would swallow the rest
             raise ValueError(f"{path}: asset {a['name']}: use /* */ comments in queries, not --")
     assets = tuple(
@@ -160,6 +184,8 @@ def load_suite(path: Path) -> SuiteSpec:
             query=" ".join(a["query"].split()),
             key=a.get("key"),
             contract_table=a.get("contract_table"),
+            available_when=" ".join(a["available_when"].split()) if a.get("available_when")
+            else None,
             expectations=tuple(_expectation(e, a["name"]) for e in a["expectations"]),
         )
         for a in doc["assets"]

@@ -3,7 +3,7 @@
     recorded: the step_down rows of fct_threshold_transitions whose
     manager_approval_recorded is false, the one definition the KPI
     (mart_threshold_kpis_monthly manager_approval_rate, mart_step_down_approval_kpis) and the
-    GX warning "step_downs: step-down authorised" (expectations/warnings.yml) read too; keep
+    GX warning "step_downs: step-down to early help authorised" (expectations/warnings.yml) read too; keep
     the two in step. One row per step-down, naming the first closed CIN episode without both
     ext_close_authorised_by and ext_close_authorised_date (by referral id). Empty when the
     drop did not carry the ext_ columns (manager_approval_recorded is null: not available;
