@@ -147,4 +147,10 @@ final as (
 
 )
 
-select * from final
+-- team and worker on the referral date (int_allocations_dated,
+-- docs/measures/teams-and-trends.md): the team the referral is counted for
+select
+    final.*,
+    {{ allocation_columns('alloc') }}
+from final
+{{ allocation_at('final.person_id', 'final.referral_date', 'alloc') }}

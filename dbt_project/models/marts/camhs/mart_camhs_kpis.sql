@@ -9,7 +9,9 @@
     waiting_over_18_weeks: of the referrals waiting for a first appointment on the month's
     last day (or as_of), those waiting more than 18 weeks (a count with its denominator).
     Each also split by the child's level on the referral date (_cla, _cp, _cin, _eh,
-    _none). -#}
+    _none). By team: each referral counted for the team holding the case on the referral
+    date (fct_camhs_waits.team, int_allocations_dated), one row per team of dim_team and
+    `all`; mart_camhs_kpis_suppressed is the small-number-suppressed twin. -#}
 {%- set levels = ['CLA', 'CP', 'CIN', 'EH', 'none'] %}
 {%- set available = 'counted.is_camhs_available' %}
 {%- set measures = [
@@ -54,6 +56,7 @@ outcome_counts as (
 
     select
         date_trunc('month', waits.outcome_known_date)::date as month_start,
+        {{ team_or_all('waits.team') }} as team,
         {%- for level in levels %}
             count(*) filter (where waits.level_at_referral = '{{ level }}')
                 as outcome_known_{{ level | lower }},
@@ -66,7 +69,10 @@ outcome_counts as (
 
     from waits
     where waits.outcome_known_date is not null
-    group by date_trunc('month', waits.outcome_known_date)
+    group by grouping sets (
+        (date_trunc('month', waits.outcome_known_date), waits.team),
+        (date_trunc('month', waits.outcome_known_date))
+    )
 
 ),
 
@@ -77,6 +83,7 @@ waiting_on_month_end as (
 
     select
         months.month_start,
+        waits.team,
         waits.level_at_referral,
         months.month_end - waits.referral_date > {{ var('camhs_wait_weeks') * 7 }}
             as is_over
@@ -98,6 +105,7 @@ waiting_counts as (
 
     select
         waiting_on_month_end.month_start,
+        {{ team_or_all('waiting_on_month_end.team') }} as team,
         {%- for level in levels %}
             count(*) filter (where waiting_on_month_end.level_at_referral = '{{ level }}')
                 as waiting_{{ level | lower }},
@@ -111,15 +119,18 @@ waiting_counts as (
         count(*) filter (where waiting_on_month_end.is_over) as waiting_over
 
     from waiting_on_month_end
-    group by waiting_on_month_end.month_start
+    group by grouping sets (
+        (waiting_on_month_end.month_start, waiting_on_month_end.team),
+        (waiting_on_month_end.month_start)
+    )
 
 ),
 
 counted as (
 
-    {# one row per team x month with every count #}
+    {# one row per team x month with every count: each team of dim_team and `all` #}
     select
-        {{ kpi_month_columns('months') }},
+        {{ kpi_month_columns('months', 'teams.team') }},
         outcome_counts.outcome_known,
         outcome_counts.seen_within,
         waiting_counts.waiting,
@@ -133,9 +144,12 @@ counted as (
         inputs.is_camhs_available
 
     from months
+    cross join {{ ref('dim_team') }} as teams
     cross join inputs
-    left join outcome_counts on months.month_start = outcome_counts.month_start
-    left join waiting_counts on months.month_start = waiting_counts.month_start
+    left join outcome_counts
+        on months.month_start = outcome_counts.month_start and teams.team = outcome_counts.team
+    left join waiting_counts
+        on months.month_start = waiting_counts.month_start and teams.team = waiting_counts.team
 
 ),
 
