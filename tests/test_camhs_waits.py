@@ -82,12 +82,17 @@ def test_mart_totals_agree_with_the_drop(night):
     cscw = night["cscw"]
     [(num, den)] = cscw.query(
         "select sum(numerator), sum(denominator) from marts.mart_camhs_kpis "
-        "where measure = 'seen_within_18_weeks'")
+        "where measure = 'seen_within_18_weeks' and team = 'all'")
     assert (num, den) == (sum(decided), len(decided))
+    # the teams (each referral counted for its team on the referral date) add up to `all`
+    [(team_num, team_den, teams)] = cscw.query(
+        "select sum(numerator), sum(denominator), count(distinct team) "
+        "from marts.mart_camhs_kpis where measure = 'seen_within_18_weeks' and team <> 'all'")
+    assert (team_num, team_den) == (num, den) and teams >= 1
     # the split by level adds up to the whole
     [(split_num, split_den)] = cscw.query(
         "select sum(numerator), sum(denominator) from marts.mart_camhs_kpis "
-        "where measure like 'seen\\_within\\_18\\_weeks\\_%%'")
+        "where measure like 'seen\\_within\\_18\\_weeks\\_%%' and team = 'all'")
     assert (split_num, split_den) == (num, den)
     # waiting on as_of (the last month ends on as_of), and those waiting over 18 weeks
     waiting_over = sum(
@@ -95,5 +100,6 @@ def test_mart_totals_agree_with_the_drop(night):
         if w and (NIGHT - _date(r["camh_referral_date"])).days > WAIT_DAYS)  # type: ignore[operator]
     [(over, waiting)] = cscw.query(
         "select numerator, denominator from marts.mart_camhs_kpis "
-        "where measure = 'waiting_over_18_weeks' and period_end = %s", (NIGHT,))
+        "where measure = 'waiting_over_18_weeks' and period_end = %s and team = 'all'",
+        (NIGHT,))
     assert (over, waiting) == (waiting_over, sum(1 for _, w in expected if w))
