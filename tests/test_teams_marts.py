@@ -61,9 +61,10 @@ def _by_team_marts(query) -> list[str]:
 
 def test_summing_teams_gives_the_authority(wh):
     marts = _by_team_marts(wh.query)
-    assert {"mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
+    busy = {"mart_threshold_kpis_monthly", "mart_practice_kpis_monthly",
             "mart_step_down_approval_kpis", "mart_cla_stability_monthly",
-            "mart_placement_kpis"} <= set(marts)
+            "mart_placement_kpis"}
+    assert busy | {"mart_camhs_kpis"} <= set(marts)
     for mart in marts:
         rows = wh.query(f"""
             select measure, period_start,
@@ -76,8 +77,9 @@ def test_summing_teams_gives_the_authority(wh):
         assert rows, mart
         bad = [r for r in rows if (r[2], r[3]) != (r[4], r[5])]
         assert not bad, f"{mart}: teams do not add up to the authority: {bad[:5]}"
-        # non-trivial: some measure-months are split over several teams
-        assert max(r[6] for r in rows) >= 2, mart
+        # non-trivial: some measure-months are split over several teams (in the marts whose
+        # events are many every month; the night's CAMHS referrals are a handful)
+        assert mart not in busy or max(r[6] for r in rows) >= 2, mart
     sizes = wh.query("""
         select worklist, sum(list_rows) filter (where team <> 'all'),
                max(list_rows) filter (where team = 'all')
