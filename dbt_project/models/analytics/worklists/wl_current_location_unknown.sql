@@ -1,5 +1,7 @@
 {#- Looked-after children on as_of whose current location is not known
-    (docs/measures/record-completeness.md): currently missing (a missing or away episode
+    (docs/measures/record-completeness.md). Looked after = a period of care open on as_of
+    from its care start (int_periods_of_care, as int_children_open_on_as_of): a child on
+    V3/V4 short breaks is not looked after (version 2, section 7). Not known: currently missing (a missing or away episode
     open on as_of, docs/measures/missing-and-timeliness.md), not exactly one open placement,
     or the latest open placement lacks a type, a valid UK postcode, a provider (unless T0-T4
     or Z1x) or a URN (unless P1-P3, R1, R2, R5, T0-T4, Z1x). Same rows as the GX warning
@@ -7,9 +9,10 @@
     step. -#}
 with
 
-cla_episodes as (
+periods_of_care as (
 
-    select * from {{ ref('stg_ssd__cla_episodes') }}
+    select * from {{ ref('int_periods_of_care') }}
+    where care_start_date is not null
 
 ),
 
@@ -22,8 +25,8 @@ placements as (
 looked_after as (
 
     select distinct person_id
-    from cla_episodes
-    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+    from periods_of_care
+    where {{ is_open_on('care_start_date', 'end_date', as_of()) }}
 
 ),
 

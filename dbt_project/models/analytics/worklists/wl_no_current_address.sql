@@ -1,5 +1,7 @@
-{#- Children open at level 2-4 on as_of (an open CIN episode, CP plan or looked-after
-    episode) with no address open on as_of (docs/measures/record-completeness.md). level is
+{#- Children open at level 2-4 on as_of (an open CIN episode, CP plan or period of care
+    open from its care start: int_periods_of_care, as int_children_open_on_as_of, so V3/V4
+    short breaks are not level 4, version 2 section 7) with no address open on as_of
+    (docs/measures/record-completeness.md). level is
     the highest open level. Same rows as the GX warning "current_address: current address
     known" (expectations/warnings.yml); keep the two in step. -#}
 with
@@ -16,9 +18,10 @@ cp_plans as (
 
 ),
 
-cla_episodes as (
+periods_of_care as (
 
-    select * from {{ ref('stg_ssd__cla_episodes') }}
+    select * from {{ ref('int_periods_of_care') }}
+    where care_start_date is not null
 
 ),
 
@@ -49,8 +52,8 @@ open_levels as (
     select
         person_id,
         4 as level
-    from cla_episodes
-    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+    from periods_of_care
+    where {{ is_open_on('care_start_date', 'end_date', as_of()) }}
 
 ),
 

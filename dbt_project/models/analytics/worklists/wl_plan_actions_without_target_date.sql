@@ -1,4 +1,6 @@
-{#- Plans open on as_of (CIN plans, CP plans, periods of care) without any action, recorded
+{#- Plans open on as_of (CIN plans, CP plans, periods of care open from their care start:
+    int_periods_of_care, so a V3/V4 short-break period is not a care plan, version 2
+    section 7) without any action, recorded
     by as_of, that has a target date. Same rows as the GX warning "open_plans: open plan has
     an action with a target date" (expectations/warnings.yml); keep the two in step. -#}
 with
@@ -15,9 +17,10 @@ cp_plans as (
 
 ),
 
-cla_episodes as (
+periods_of_care as (
 
-    select * from {{ ref('stg_ssd__cla_episodes') }}
+    select * from {{ ref('int_periods_of_care') }}
+    where care_start_date is not null
 
 ),
 
@@ -47,12 +50,12 @@ open_plans as (
 
     union all
 
-    select distinct
+    select
         'CLA' as plan_type,
         cla_id as plan_id,
         person_id
-    from cla_episodes
-    where {{ is_open_on('start_date', 'end_date', as_of()) }}
+    from periods_of_care
+    where {{ is_open_on('care_start_date', 'end_date', as_of()) }}
 
 ),
 
