@@ -113,23 +113,7 @@ status_days as (
 -- the legal status open on each of those days (latest-starting when several)
 status_on_day as (
 
-    select distinct on (status_days.placement_id, status_days.status_date)
-        status_days.placement_id,
-        status_days.status_date,
-        legal_statuses.legal_status
-
-    from status_days
-    left join legal_statuses
-        on
-            status_days.person_id = legal_statuses.person_id
-            and {{ is_open_on(
-                'legal_statuses.start_date', 'legal_statuses.end_date', 'status_days.status_date'
-            ) }}
-    order by
-        status_days.placement_id asc,
-        status_days.status_date asc,
-        legal_statuses.start_date desc nulls last,
-        legal_statuses.legal_status_id desc nulls last
+    {{ legal_status_on_day('status_days', 'placement_id') }}
 
 ),
 
